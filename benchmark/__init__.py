@@ -1,0 +1,1 @@
+"""Library of the Poisson deblurring benchmark: physics, data fit, mirror descent, algorithms."""

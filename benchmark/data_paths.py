@@ -1,0 +1,67 @@
+"""Where the benchmark looks for data on disk, and whether it may download.
+
+Search order for a data folder named ``name`` (``set3c``, ``CBSD68``, ``kernels``, ...):
+
+1. ``$POISSON_DEBLUR_DATA/<name>`` when the environment variable is set;
+2. ``<project root>/data/<name>`` (the ``data/`` folder beside ``objective.py``);
+3. deepinv's cache folder, where a download lands.
+
+Downloads are attempted only when the folder is found nowhere and ``POISSON_DEBLUR_OFFLINE`` is not
+set to ``1``.
+"""
+
+import os
+from pathlib import Path
+
+ENV_DATA_DIR = "POISSON_DEBLUR_DATA"
+ENV_OFFLINE = "POISSON_DEBLUR_OFFLINE"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DataNotFoundError(FileNotFoundError):
+    """Raised when a data set or kernel file is on disk nowhere and cannot be downloaded."""
+
+
+def download_allowed():
+    """False when the user asked for offline mode (``POISSON_DEBLUR_OFFLINE=1``)."""
+    return os.environ.get(ENV_OFFLINE, "0") not in ("1", "true", "yes")
+
+
+def cache_dir():
+    """deepinv's cache folder: where downloaded data sets and kernels are stored."""
+    from deepinv.utils.demo import get_cache_home
+
+    return Path(get_cache_home())
+
+
+def candidate_dirs(name):
+    """Every folder, in search order, that may hold the data folder ``name``."""
+    dirs = []
+    if os.environ.get(ENV_DATA_DIR):
+        dirs.append(Path(os.environ[ENV_DATA_DIR]) / name)
+    dirs.append(PROJECT_ROOT / "data" / name)
+    dirs.append(cache_dir() / "datasets" / name)
+    return dirs
+
+
+def find_data_dir(name, required_files=()):
+    """First existing folder of :func:`candidate_dirs` that holds ``required_files``, else None.
+
+    A folder that exists but lacks a required file (for example the empty folder that an
+    interrupted download leaves) is skipped.
+    """
+    for d in candidate_dirs(name):
+        if d.is_dir() and all((d / f).is_file() for f in required_files):
+            if required_files or any(d.iterdir()):
+                return d
+    return None
+
+
+def not_found_message(name, what, reason):
+    """The error text for a data folder that is missing everywhere."""
+    searched = "\n  ".join(str(d) for d in candidate_dirs(name))
+    return (
+        f"{what} is not on disk and {reason}.\nSearched:\n  {searched}\n"
+        f"Put the files in one of these folders, or set {ENV_DATA_DIR} to a folder that "
+        f"holds '{name}/'."
+    )

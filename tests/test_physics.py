@@ -1,0 +1,121 @@
+"""Kernels, the blur operator and the seeded Poisson noise."""
+
+import pytest
+import torch
+
+from benchmark.physics import (
+    blur_operator,
+    check_alpha,
+    check_kernel,
+    check_observation,
+    gaussian_kernel,
+    get_kernel,
+    poisson_noise,
+    read_levin_mat,
+    simulate,
+    uniform_kernel,
+)
+from conftest import shared_data_dir
+
+
+def test_gaussian_and_uniform_kernels_are_normalised():
+    g, u = gaussian_kernel(1.2), uniform_kernel(9)
+    assert g.shape == (11, 11) and u.shape == (9, 9)
+    assert torch.isclose(g.sum(), torch.tensor(1.0)) and torch.isclose(u.sum(), torch.tensor(1.0))
+    assert g[5, 5] == g.max() and torch.allclose(g, g.T) and torch.allclose(g, g.flip(0))
+
+
+def test_levin_motion_kernel_from_shared_mat():
+    path = shared_data_dir() / "kernels" / "Levin09.mat"
+    if not path.is_file():
+        pytest.fail(f"shared data missing: {path}")
+    k = read_levin_mat(path, 7)
+    assert k.shape == (23, 23)
+    assert torch.isclose(k.sum(), torch.tensor(1.0)) and (k >= 0).all()
+    assert not torch.allclose(k, k.T), "motion kernel 7 is not symmetric"
+
+
+def test_motion_kernel_found_through_environment(monkeypatch):
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(shared_data_dir()))
+    assert get_kernel("motion").shape == (23, 23)
+
+
+def test_blur_is_adjoint_and_preserves_flux():
+    op = blur_operator(get_kernel("uniform"), (3, 24, 20))
+    generator = torch.Generator().manual_seed(0)
+    u = torch.randn(2, 3, 24, 20, generator=generator, dtype=torch.float32)
+    v = torch.randn(2, 3, 24, 20, generator=generator, dtype=torch.float32)
+    lhs, rhs = (op.A(u) * v).sum(), (u * op.A_adjoint(v)).sum()
+    assert torch.isclose(lhs, rhs, rtol=1e-4, atol=1e-4)
+    assert torch.isclose(op.A(u).sum(), u.sum(), rtol=1e-4, atol=1e-3)
+
+
+def test_blur_is_a_circular_convolution():
+    kernel = torch.zeros(3, 3)
+    kernel[1, 2] = 1.0
+    op = blur_operator(kernel, (1, 5, 5))
+    x = torch.arange(25.0).view(1, 1, 5, 5)
+    # (k * x)(i, j) = sum_ab k(a, b) x(i - a, j - b): a kernel off-centre by +1 column shifts right.
+    assert torch.allclose(op.A(x), torch.roll(x, shifts=1, dims=-1), atol=1e-4)
+
+
+def test_noise_is_reproducible_and_seed_dependent(small_problem):
+    x, y, op = small_problem
+    y_again, _ = simulate(x, gaussian_kernel(), 60.0, seed=1)
+    y_other, _ = simulate(x, gaussian_kernel(), 60.0, seed=2)
+    assert torch.equal(y, y_again)
+    assert not torch.equal(y, y_other)
+    counts = y * 60.0
+    assert torch.allclose(counts, counts.round(), atol=1e-4) and (y >= 0).all()
+
+
+def test_noise_accepts_slightly_negative_blur():
+    z = torch.tensor([[[[-1e-7, 0.5]]]])
+    y = poisson_noise(z, 40, seed=0)
+    assert y[0, 0, 0, 0] == 0
+
+
+def test_noise_mean_matches_alpha_scaling():
+    z = torch.full((1, 1, 200, 200), 0.3)
+    y = poisson_noise(z, 40, seed=3)
+    assert abs(y.mean().item() - 0.3) < 0.005
+    assert abs(y.var().item() - 0.3 / 40) < 0.0005
+
+
+@pytest.mark.parametrize("alpha", [0, -1, float("nan"), float("inf")])
+def test_bad_alpha_is_rejected(alpha):
+    with pytest.raises(ValueError, match="alpha"):
+        check_alpha(alpha)
+
+
+@pytest.mark.parametrize(
+    "kernel, message",
+    [
+        (torch.full((3, 3), 1 / 8), "sum to 1"),
+        (torch.tensor([[0.5, -0.1], [0.3, 0.3]]), "negative"),
+        (torch.tensor([[float("nan"), 1.0]]), "NaN"),
+        (torch.ones(2, 2, 2) / 8, "2-D"),
+    ],
+)
+def test_bad_kernel_is_rejected(kernel, message):
+    with pytest.raises(ValueError, match=message):
+        check_kernel(kernel)
+
+
+def test_unknown_kernel_name_is_rejected():
+    with pytest.raises(ValueError, match="Unknown kernel"):
+        get_kernel("disk")
+
+
+def test_kernel_larger_than_image_is_rejected():
+    with pytest.raises(ValueError, match="larger than the image"):
+        blur_operator(uniform_kernel(9), (3, 8, 8))
+
+
+def test_bad_observations_are_rejected():
+    with pytest.raises(ValueError, match="negative"):
+        check_observation(torch.tensor([[[[0.1, -0.2]]]]))
+    with pytest.raises(ValueError, match="NaN"):
+        check_observation(torch.tensor([[[[0.1, float("nan")]]]]))
+    with pytest.raises(ValueError, match=r"\(B, C, H, W\)"):
+        check_observation(torch.ones(3, 4, 4))
