@@ -3,8 +3,10 @@
 Search order for a data folder named ``name`` (``set3c``, ``CBSD68``, ``kernels``, ...):
 
 1. ``$POISSON_DEBLUR_DATA/<name>`` when the environment variable is set;
-2. ``<project root>/data/<name>`` (the ``data/`` folder beside ``objective.py``);
-3. deepinv's cache folder, where a download lands.
+2. folders the caller adds (benchopt datasets add the path that benchopt's ``data_home`` /
+   ``data_paths`` settings of ``config.yml`` give for ``name``);
+3. ``<project root>/data/<name>`` (the ``data/`` folder beside ``objective.py``);
+4. deepinv's cache folder, where a download lands.
 
 Downloads are attempted only when the folder is found nowhere and ``POISSON_DEBLUR_OFFLINE`` is not
 set to ``1``.
@@ -34,32 +36,37 @@ def cache_dir():
     return Path(get_cache_home())
 
 
-def candidate_dirs(name):
+def candidate_dirs(name, extra_dirs=()):
     """Every folder, in search order, that may hold the data folder ``name``."""
     dirs = []
     if os.environ.get(ENV_DATA_DIR):
         dirs.append(Path(os.environ[ENV_DATA_DIR]) / name)
+    dirs.extend(Path(d) for d in extra_dirs)
     dirs.append(PROJECT_ROOT / "data" / name)
     dirs.append(cache_dir() / "datasets" / name)
-    return dirs
+    unique = []
+    for d in dirs:
+        if d not in unique:
+            unique.append(d)
+    return unique
 
 
-def find_data_dir(name, required_files=()):
+def find_data_dir(name, required_files=(), extra_dirs=()):
     """First existing folder of :func:`candidate_dirs` that holds ``required_files``, else None.
 
     A folder that exists but lacks a required file (for example the empty folder that an
     interrupted download leaves) is skipped.
     """
-    for d in candidate_dirs(name):
+    for d in candidate_dirs(name, extra_dirs):
         if d.is_dir() and all((d / f).is_file() for f in required_files):
             if required_files or any(d.iterdir()):
                 return d
     return None
 
 
-def not_found_message(name, what, reason):
+def not_found_message(name, what, reason, extra_dirs=()):
     """The error text for a data folder that is missing everywhere."""
-    searched = "\n  ".join(str(d) for d in candidate_dirs(name))
+    searched = "\n  ".join(str(d) for d in candidate_dirs(name, extra_dirs))
     return (
         f"{what} is not on disk and {reason}.\nSearched:\n  {searched}\n"
         f"Put the files in one of these folders, or set {ENV_DATA_DIR} to a folder that "

@@ -68,8 +68,7 @@ def burg_mirror_step(x, grad, tau, upper=1.0):
 
 def init_state(fun, x0, tau0=1.0):
     """State at ``x0``: ``fun(x, index)`` returns ``(F(x) per image, grad F(x))``."""
-    index = torch.arange(x0.shape[0], device=x0.device)
-    value, grad = fun(x0, index)
+    value, grad = fun(x0, None)
     tau = torch.full((x0.shape[0],), float(tau0), dtype=x0.dtype, device=x0.device)
     return MirrorState(x=x0, value=value, grad=grad, tau=tau)
 
@@ -77,42 +76,57 @@ def init_state(fun, x0, tau0=1.0):
 def backtracking_step(fun, state, upper=1.0, eta=0.8, shrink=0.5, tau_min=1e-8):
     r"""One mirror step with Bregman backtracking, independently for each image of the batch.
 
-    :param fun: ``fun(x, index) -> (value, grad)``, :math:`F` and :math:`\nabla F` of the images
-        ``index`` of the batch evaluated at ``x`` (which holds only those images). The value and
-        gradient at the accepted point are kept in the returned state, so an accepted step costs
-        one evaluation of ``fun``.
+    :param fun: ``fun(x, index) -> (value, grad)``: :math:`F` and :math:`\nabla F` at ``x``, which
+        holds the images ``index`` of the batch (``index=None``: the whole batch, in order). The
+        value and gradient at the accepted point are kept in the returned state, so an accepted
+        step costs one evaluation of ``fun``.
     :param MirrorState state: current point; it is not modified.
     :return: ``(new_state, StepInfo)``.
+
+    When every image accepts its first trial step (the usual case once the step sizes have
+    settled) the whole batch is handled without any indexing or copy.
     """
-    x, grad = state.x, state.grad
-    x_new, value_new, grad_new = x.clone(), state.value.clone(), grad.clone()
+    x, grad, value = state.x, state.grad, state.value
+    batch = x.shape[0]
     tau = state.tau.clone()
     stalled = torch.zeros_like(tau, dtype=torch.bool)
-    pending = torch.arange(x.shape[0], device=x.device)
+    pending = torch.arange(batch, device=x.device)
+    new = None
     evaluations = 0
     while pending.numel() > 0:
-        candidate, denominator = burg_mirror_step(x[pending], grad[pending], tau[pending], upper)
+        whole = pending.numel() == batch
+        index = None if whole else pending
+        xs, gs = (x, grad) if whole else (x[pending], grad[pending])
+        candidate, denominator = burg_mirror_step(xs, gs, tau[pending], upper)
         admissible = (denominator > 0).flatten(1).all(dim=1)
         accepted = torch.zeros_like(admissible)
         if admissible.any():
-            idx = pending[admissible]
-            value_c, grad_c = fun(candidate[admissible], idx)
+            every = bool(admissible.all())
+            idx = pending if every else pending[admissible]
+            cand = candidate if every else candidate[admissible]
+            value_c, grad_c = fun(cand, index if every else idx)
             evaluations += 1
-            decrease = state.value[idx] - value_c
-            bound = eta / tau[idx] * bregman_divergence(candidate[admissible], x[idx])
-            ok = torch.isfinite(value_c) & (decrease >= bound)
+            bound = eta / tau[idx] * bregman_divergence(cand, xs if every else xs[admissible])
+            ok = torch.isfinite(value_c) & (value[idx] - value_c >= bound)
+            if whole and every and bool(ok.all()):
+                return (MirrorState(x=cand, value=value_c, grad=grad_c, tau=tau),
+                        StepInfo(evaluations=evaluations, stalled=stalled))
+            if new is None:
+                new = MirrorState(x=x.clone(), value=value.clone(), grad=grad.clone(), tau=tau)
+            new.x[idx[ok]] = cand[ok]
+            new.value[idx[ok]] = value_c[ok]
+            new.grad[idx[ok]] = grad_c[ok]
             accepted[admissible] = ok
-            x_new[idx[ok]] = candidate[admissible][ok]
-            value_new[idx[ok]] = value_c[ok]
-            grad_new[idx[ok]] = grad_c[ok]
         rejected = pending[~accepted]
         tau[rejected] = tau[rejected] * shrink
         floor = rejected[tau[rejected] < tau_min]
         tau[floor] = tau_min
         stalled[floor] = True
         pending = rejected[tau[rejected] > tau_min]
-    new_state = MirrorState(x=x_new, value=value_new, grad=grad_new, tau=tau)
-    return new_state, StepInfo(evaluations=evaluations, stalled=stalled)
+    if new is None:
+        new = MirrorState(x=x, value=value, grad=grad, tau=tau)
+    new.tau = tau
+    return new, StepInfo(evaluations=evaluations, stalled=stalled)
 
 
 def relative_change(x_new, x_old):

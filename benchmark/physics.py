@@ -83,9 +83,12 @@ def download_levin_npy(index):
     return torch.from_numpy(kernel / kernel.sum()).to(torch.float32)
 
 
-def motion_kernel(index=LEVIN_MOTION_INDEX):
-    """Levin et al. (2009) motion kernel ``index``: local ``kernels/Levin09.mat`` first, else download."""
-    local = find_data_dir("kernels", required_files=("Levin09.mat",))
+def motion_kernel(index=LEVIN_MOTION_INDEX, extra_dirs=()):
+    """Levin et al. (2009) motion kernel ``index``: local ``kernels/Levin09.mat`` first, else download.
+
+    ``extra_dirs``: more folders to search for ``Levin09.mat`` (see :mod:`benchmark.data_paths`).
+    """
+    local = find_data_dir("kernels", required_files=("Levin09.mat",), extra_dirs=extra_dirs)
     if local is not None:
         return read_levin_mat(local / "Levin09.mat", index)
     cached = cache_dir() / "degradations" / "Levin09.npy"
@@ -95,11 +98,11 @@ def motion_kernel(index=LEVIN_MOTION_INDEX):
         except Exception as exc:
             raise DataNotFoundError(
                 not_found_message("kernels", "The motion kernel file Levin09.mat",
-                                  f"its download failed ({exc})")
+                                  f"its download failed ({exc})", extra_dirs)
             ) from exc
     raise DataNotFoundError(
         not_found_message("kernels", "The motion kernel file Levin09.mat",
-                          "downloads are disabled (POISSON_DEBLUR_OFFLINE=1)")
+                          "downloads are disabled (POISSON_DEBLUR_OFFLINE=1)", extra_dirs)
     )
 
 
@@ -121,14 +124,20 @@ def check_kernel(kernel, atol=1e-4):
     return kernel
 
 
-def get_kernel(kernel):
-    """A validated 2-D kernel from a name in :data:`KERNEL_NAMES` or from an array."""
+def get_kernel(kernel, extra_dirs=()):
+    """A validated 2-D kernel from a name in :data:`KERNEL_NAMES` or from an array.
+
+    ``extra_dirs`` is passed to :func:`motion_kernel` (where to look for ``Levin09.mat``).
+    """
     if isinstance(kernel, str):
-        builders = {"gaussian": gaussian_kernel, "uniform": uniform_kernel,
-                    "motion": motion_kernel}
-        if kernel not in builders:
+        if kernel not in KERNEL_NAMES:
             raise ValueError(f"Unknown kernel {kernel!r}; choose one of {KERNEL_NAMES}.")
-        kernel = builders[kernel]()
+        if kernel == "gaussian":
+            kernel = gaussian_kernel()
+        elif kernel == "uniform":
+            kernel = uniform_kernel()
+        else:
+            kernel = motion_kernel(extra_dirs=extra_dirs)
     return check_kernel(kernel)
 
 

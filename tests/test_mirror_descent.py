@@ -53,7 +53,7 @@ def test_backtracking_shrinks_steps_per_image():
     c = torch.tensor([200.0, 0.01], dtype=torch.float64)
 
     def fun(x, index):
-        scale = c[index].view(-1, 1, 1, 1)
+        scale = (c if index is None else c[index]).view(-1, 1, 1, 1)
         return (scale * (x - 0.9) ** 2).sum(dim=(1, 2, 3)), 2 * scale * (x - 0.9)
 
     x0 = torch.full((2, 1, 4, 4), 0.5, dtype=torch.float64)

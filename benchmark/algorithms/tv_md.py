@@ -29,7 +29,7 @@ class TVObjective:
         self.y, self.operator, self.lam, self.smoothing, self.eps = y, operator, lam, smoothing, eps
 
     def __call__(self, x, index):
-        y = self.y[index]
+        y = self.y if index is None else self.y[index]
         Ax = self.operator.A(x)
         tv_value, tv_grad = tv_smooth_value_and_grad(x, self.smoothing)
         value = kl_divergence(y, Ax, self.eps) + self.lam * tv_value

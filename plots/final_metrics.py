@@ -1,0 +1,25 @@
+"""Table for the HTML report: final PSNR, SSIM, KL per pixel, iterations and time per solver."""
+
+from benchopt import BasePlot
+
+COLUMNS = [("objective_psnr", "PSNR (dB)", "{:.2f}"), ("objective_ssim", "SSIM", "{:.4f}"),
+           ("objective_kl_per_pixel", "KL / pixel", "{:.5f}"), ("stop_val", "iterations", "{:.0f}"),
+           ("time", "time (s)", "{:.2f}")]
+
+
+class Plot(BasePlot):
+    name = "final_metrics"
+    type = "table"
+    options = {"dataset": ..., "objective": ...}
+
+    def plot(self, df, dataset, objective):
+        df = df.query("dataset_name == @dataset and objective_name == @objective")
+        last = df.sort_values("stop_val").groupby(["solver_name", "idx_rep"]).tail(1)
+        medians = last.groupby("solver_name")[[c for c, _, _ in COLUMNS]].median()
+        medians = medians.sort_values("objective_psnr", ascending=False)
+        return [[solver] + [fmt.format(row[c]) for c, _, fmt in COLUMNS]
+                for solver, row in medians.iterrows()]
+
+    def get_metadata(self, df, dataset, objective):
+        return {"title": f"Final metrics (median over repetitions)\nData: {dataset}",
+                "columns": ["solver"] + [name for _, name, _ in COLUMNS]}
