@@ -1,0 +1,20 @@
+"""Reference point of every table: the back-projection A^T y clipped to [0, 1], no iteration."""
+
+from benchopt import BaseSolver
+
+from benchmark.runner import prepare_problem
+
+
+class Solver(BaseSolver):
+    name = "backprojection"
+    sampling_strategy = "run_once"
+    parameters = {"device": ["auto"]}
+
+    def set_objective(self, y, kernel, alpha):
+        self.y, self.operator, self.torch_device = prepare_problem(y, kernel, self.device)
+
+    def run(self, _):
+        self.x = self.operator.A_adjoint(self.y).clamp(0.0, 1.0)
+
+    def get_result(self):
+        return dict(x=self.x)
