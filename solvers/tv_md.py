@@ -20,7 +20,7 @@ class Solver(BaseSolver):
         "lam": ["tuned"],
         "smoothing": [1e-2],
         "tol": [1e-5],
-        "max_iter": [2000],
+        "max_iter": [1000],
         "device": ["auto"],
     }
 
