@@ -141,6 +141,25 @@ def get_kernel(kernel, extra_dirs=()):
     return check_kernel(kernel)
 
 
+def kernel_name_of(kernel, extra_dirs=()):
+    """The name in :data:`KERNEL_NAMES` of a kernel array, or ``"custom"`` if it is none of them.
+
+    Learned solvers select their weights by kernel; they receive the kernel as an array.
+    """
+    kernel = torch.as_tensor(kernel, dtype=torch.float32)
+    for name, builder in (("gaussian", gaussian_kernel), ("uniform", uniform_kernel)):
+        reference = builder()
+        if kernel.shape == reference.shape and torch.allclose(kernel, reference, atol=1e-6):
+            return name
+    if kernel.shape == (23, 23):
+        try:
+            if torch.allclose(kernel, motion_kernel(extra_dirs=extra_dirs), atol=1e-6):
+                return "motion"
+        except DataNotFoundError:
+            pass
+    return "custom"
+
+
 def check_alpha(alpha):
     """Validate the Poisson scale: a finite number > 0."""
     alpha = float(alpha)

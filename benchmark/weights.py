@@ -74,6 +74,21 @@ def load_checkpoint(path, expected_sha256=None):
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def load_regularizer(name, kernel, alpha, device="cpu", weights_dir=WEIGHTS_DIR):
+    """The trained regulariser for (name, kernel, alpha), frozen, in eval mode, on ``device``.
+
+    Returns ``(model, provenance_record)``; raises :class:`WeightsError` when no checkpoint fits
+    or its file is missing or corrupted.
+    """
+    from benchmark.regularizers import build_regularizer
+
+    record = find_checkpoint(name, kernel, alpha, stage="deq", weights_dir=weights_dir)
+    model = build_regularizer(name, record.get("architecture"))
+    model.load_state_dict(load_checkpoint(record["path"], record["sha256"]))
+    model.eval().requires_grad_(False)
+    return model.to(device), record
+
+
 def write_checkpoint(state_dict, path, provenance):
     """Write ``path`` (.pt) and its provenance (.json) atomically, the hash included."""
     path = Path(path)

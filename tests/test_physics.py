@@ -119,3 +119,13 @@ def test_bad_observations_are_rejected():
         check_observation(torch.tensor([[[[0.1, float("nan")]]]]))
     with pytest.raises(ValueError, match=r"\(B, C, H, W\)"):
         check_observation(torch.ones(3, 4, 4))
+
+
+def test_kernel_names_are_recognised(monkeypatch):
+    from benchmark.physics import kernel_name_of
+
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(shared_data_dir()))
+    assert kernel_name_of(gaussian_kernel()) == "gaussian"
+    assert kernel_name_of(uniform_kernel()) == "uniform"
+    assert kernel_name_of(get_kernel("motion")) == "motion"
+    assert kernel_name_of(uniform_kernel(5)) == "custom"

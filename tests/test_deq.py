@@ -1,0 +1,138 @@
+"""DEQ-MD: regulariser gradients, checkpoint layout, stopping rule, cap, JFB training, weights."""
+
+import json
+
+import pytest
+import torch
+
+from benchmark.deq import PoissonPotential, jfb_output, reconstruct, solve
+from benchmark.mirror_descent import backtracking_step, init_state, initial_point
+from benchmark.regularizers import (
+    REDPotential,
+    ScalarPotential,
+    count_parameters,
+    load_authors_state_dict,
+)
+from benchmark.weights import (
+    WeightsError,
+    find_checkpoint,
+    load_checkpoint,
+    load_regularizer,
+    write_checkpoint,
+)
+
+
+@pytest.fixture
+def tiny_red():
+    torch.manual_seed(0)
+    return REDPotential(features=8, depth=3)
+
+
+def test_red_has_the_papers_size_and_gradient_matches_autograd():
+    assert count_parameters(REDPotential()) == 114_307
+    torch.manual_seed(0)
+    model = REDPotential(features=8, depth=3).double()
+    x = torch.rand(2, 3, 12, 12, dtype=torch.float64)
+    value, grad = model.value_and_grad(x)
+    # R(x) = 0.5 ||D(x)||^2 and its gradient J_D(x)^T D(x), checked by central differences
+    direction = torch.randn_like(x)
+    h = 1e-6
+    numeric = (model(x + h * direction) - model(x - h * direction)) / (2 * h)
+    assert torch.allclose((grad * direction).sum(dim=(1, 2, 3)), numeric, rtol=1e-5, atol=1e-8)
+    assert torch.allclose(value, 0.5 * (model.net(x) ** 2).sum(dim=(1, 2, 3)))
+
+
+def test_scalar_potential_has_the_papers_size():
+    assert abs(count_parameters(ScalarPotential()) - 7.2e6) < 0.1e6
+    model = ScalarPotential(width=8)
+    value, grad = model.value_and_grad(torch.rand(2, 3, 128, 128))
+    assert value.shape == (2,) and grad.shape == (2, 3, 128, 128)
+
+
+def test_authors_checkpoint_layout_loads(tmp_path):
+    torch.manual_seed(1)
+    theirs = REDPotential()
+    state = {f"network.{k}": v for k, v in theirs.state_dict().items()}
+    assert "network.net.in_conv.weight" in state and "network.net.conv_list.2.bias" in state
+    torch.save(state, tmp_path / "best_model_checkpoint_Gauss_RED_DnCNN_alpha_60.pth")
+    ours = load_authors_state_dict(REDPotential(), torch.load(
+        tmp_path / "best_model_checkpoint_Gauss_RED_DnCNN_alpha_60.pth", weights_only=True))
+    x = torch.rand(1, 3, 16, 16)
+    assert torch.equal(ours(x), theirs(x))
+
+
+def test_potential_gradient_matches_autograd(small_problem, tiny_red):
+    _, y, op = small_problem
+    potential = PoissonPotential(y, op, tiny_red)
+    x = initial_point(y, op)
+    value, grad = potential(x, None)
+    x_var = x.clone().requires_grad_(True)
+    value_graph, _ = potential(x_var, None, create_graph=True)
+    (auto,) = torch.autograd.grad(value_graph.sum(), x_var)
+    assert torch.allclose(value, value_graph.detach())
+    assert torch.allclose(grad, auto, rtol=1e-4, atol=1e-6)
+
+
+def test_accepted_step_costs_one_network_evaluation(small_problem, tiny_red):
+    _, y, op = small_problem
+    calls = []
+    tiny_red.register_forward_hook(lambda *args: calls.append(1))
+    potential = PoissonPotential(y, op, tiny_red)
+    state = init_state(potential, initial_point(y, op), tau0=1e-4)
+    calls.clear()
+    new, info = backtracking_step(potential, state)
+    assert not info.stalled.any() and info.evaluations == 1 and len(calls) == 1
+
+
+def test_returned_point_satisfies_the_stopping_rule(small_problem, tiny_red):
+    _, y, op = small_problem
+    result = reconstruct(y, op, tiny_red, tol=1e-4, max_iter=2000)
+    assert not result.hit_cap
+    assert (result.change < 1e-4).all()
+    assert (result.x > 0).all() and (result.x <= 1).all()
+
+
+def test_iteration_cap_is_respected_and_reported(small_problem, tiny_red):
+    _, y, op = small_problem
+    result = reconstruct(y, op, tiny_red, tol=1e-12, max_iter=3)
+    assert result.iterations == 3 and result.hit_cap
+
+
+def test_one_jfb_training_step_lowers_the_loss(small_problem, tiny_red):
+    x_true, y, op = small_problem
+    potential = PoissonPotential(y, op, tiny_red)
+
+    def loss():
+        tiny_red.requires_grad_(False)
+        with torch.no_grad():
+            fixed_point = solve(potential, initial_point(y, op), tol=1e-4, max_iter=200)
+        tiny_red.requires_grad_(True)
+        return ((jfb_output(potential, fixed_point) - x_true) ** 2).mean()
+
+    optimizer = torch.optim.SGD(tiny_red.parameters(), lr=0.05)
+    before = loss()
+    optimizer.zero_grad()
+    before.backward()
+    grads = [p.grad for p in tiny_red.parameters()]
+    assert all(g is not None for g in grads) and sum(g.abs().sum() for g in grads) > 0
+    optimizer.step()
+    assert loss().item() < before.item()
+
+
+def test_weights_round_trip_and_errors(tmp_path, tiny_red):
+    record = write_checkpoint(tiny_red.state_dict(), tmp_path / "red_all_a60.pt", {
+        "regularizer": "red", "kernel": "all", "alpha": 60, "stage": "deq",
+        "architecture": tiny_red.architecture})
+    assert json.loads((tmp_path / "red_all_a60.json").read_text())["sha256"] == record["sha256"]
+    # a kernel-specific model is preferred, else the all-kernel model of that alpha
+    assert find_checkpoint("red", "motion", 60, weights_dir=tmp_path)["kernel"] == "all"
+    model, _ = load_regularizer("red", "motion", 60, weights_dir=tmp_path)
+    assert not any(p.requires_grad for p in model.parameters())
+    with pytest.raises(WeightsError, match="No deq checkpoint .* alpha=40"):
+        find_checkpoint("red", "gaussian", 40, weights_dir=tmp_path)
+    (tmp_path / "red_all_a60.pt").write_bytes(b"corrupted")
+    with pytest.raises(WeightsError, match="corrupted"):
+        load_regularizer("red", "gaussian", 60, weights_dir=tmp_path)
+    (tmp_path / "red_all_a60.pt").unlink()
+    with pytest.raises(WeightsError, match="red_all_a60.pt is missing"):
+        load_checkpoint(tmp_path / "red_all_a60.pt", record["sha256"])
