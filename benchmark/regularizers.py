@@ -60,7 +60,7 @@ class REDPotential(nn.Module):
         self.net = DnCNN(channels, features, depth, beta)
 
     def forward(self, x):
-        return 0.5 * (self.net(x) ** 2).flatten(1).sum(dim=1)
+        return 0.5 * (self.net(x) ** 2).flatten(1).sum(dim=1, dtype=torch.float64)
 
     def value_and_grad(self, x, create_graph=False):
         r"""``(R(x) per image, grad R(x))``.

@@ -12,7 +12,7 @@ from benchmark.deq import TOL, DEQMirrorDescent, PoissonPotential
 from benchmark.mirror_descent import initial_point
 from benchmark.physics import kernel_name_of
 from benchmark.runner import prepare_problem, run_iterations
-from benchmark.weights import load_regularizer
+from benchmark.weights import WeightsError, find_checkpoint, load_regularizer
 
 
 class Solver(BaseSolver):
@@ -25,6 +25,13 @@ class Solver(BaseSolver):
         "max_iter": [300],
         "device": ["auto"],
     }
+
+    def skip(self, y, kernel, alpha):
+        try:
+            find_checkpoint(self.regularizer, kernel_name_of(kernel), alpha)
+        except WeightsError as exc:
+            return True, str(exc)
+        return False, None
 
     def set_objective(self, y, kernel, alpha):
         self.y, self.operator, self.torch_device = prepare_problem(y, kernel, self.device)

@@ -1,0 +1,87 @@
+"""Cost of one DEQ-MD iteration relative to one forward+backward pass of its network.
+
+    python scripts/bench_deq_iteration.py [--size 256] [--batch 3] [--repeats 5] [--device auto]
+
+Interleaved in one process, medians of ``--repeats`` runs, on the same batch:
+(1) one forward and one backward pass of the RED network with respect to its input
+    (``value_and_grad``, weights frozen: no graph towards them);
+(2) one DEQ-MD iteration: a backtracking mirror step on KL + R, timed from the state reached after
+    ``--warmup`` iterations (so that the step size has settled as in a real run). An accepted
+    step evaluates the network once at the new point and that evaluation is reused at the next
+    iteration; the number of evaluations per timed iteration is printed.
+Uses the shipped pre-trained denoiser weights when present, else random weights.
+"""
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from benchmark.deq import PoissonPotential
+from benchmark.device import select_device
+from benchmark.images import smooth_random_images
+from benchmark.mirror_descent import backtracking_step, init_state, initial_point
+from benchmark.physics import gaussian_kernel, simulate
+from benchmark.regularizers import REDPotential
+from benchmark.weights import WEIGHTS_DIR, load_checkpoint
+
+
+def timed(fn, device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--batch", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    device = select_device(args.device)
+
+    torch.manual_seed(0)
+    model = REDPotential()
+    if (WEIGHTS_DIR / "red_denoiser.pt").is_file():
+        model.load_state_dict(load_checkpoint(WEIGHTS_DIR / "red_denoiser.pt"))
+    model = model.to(device).eval().requires_grad_(False)
+    x, _ = smooth_random_images(args.batch, args.size, seed=0)
+    y, operator = simulate(x.to(device), gaussian_kernel(), 60.0, seed=0)
+    potential = PoissonPotential(y, operator, model)
+    x0 = initial_point(y, operator)
+    state = init_state(potential, x0, tau0=1.0)
+    for _ in range(args.warmup):
+        state, _ = backtracking_step(potential, state)
+    evaluations = []
+
+    def iteration():
+        _, info = backtracking_step(potential, state)
+        evaluations.append(info.evaluations)
+
+    cases = {"network forward+backward": lambda: model.value_and_grad(x0),
+             "DEQ-MD iteration": iteration}
+    times = {name: [] for name in cases}
+    for fn in cases.values():
+        fn()
+    for _ in range(args.repeats):
+        for name, fn in cases.items():
+            times[name].append(timed(fn, device))
+    network = statistics.median(times["network forward+backward"])
+    step = statistics.median(times["DEQ-MD iteration"])
+    print(f"device={device}, torch threads={torch.get_num_threads()}, batch {args.batch}x3x"
+          f"{args.size}x{args.size}, {args.repeats} repeats (medians)")
+    print(f"network forward+backward: {1e3 * network:9.1f} ms")
+    print(f"DEQ-MD iteration:         {1e3 * step:9.1f} ms "
+          f"({max(evaluations)} network evaluation(s) per iteration)")
+    print(f"ratio iteration / (forward+backward): {step / network:.3f}")
+
+
+if __name__ == "__main__":
+    main()
