@@ -79,9 +79,9 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
             step += 1
             elapsed = base + time.perf_counter() - start
             val = validate_fn(model) if step % validate_every == 0 or step == steps else None
-            run.log({"step": step, "elapsed_s": round(elapsed, 1), "loss": float(loss),
+            run.log({"step": step, "elapsed_s": round(elapsed, 1), "loss": loss.item(),
                      "val_psnr": "" if val is None else round(val, 3)})
-            bar.set_postfix(loss=f"{float(loss):.2e}",
+            bar.set_postfix(loss=f"{loss.item():.2e}",
                             val=("-" if val is None else f"{val:.2f}"))
             bar.update(1)
             out_of_time = max_seconds is not None and time.perf_counter() - start > max_seconds
