@@ -11,25 +11,14 @@ when its backbone is available, and ``reconstruction``, a frame of the first ima
 plot of the HTML report.
 """
 
-import numpy as np
 import torch
 from benchopt import BaseObjective
 
+from benchmark.frames import reconstruction_frame
 from benchmark.metrics import lpips, mse, psnr, ssim
 from benchmark.physics import blur_operator, check_alpha, check_image_batch, check_kernel, \
     check_observation
 from benchmark.poisson import kl_divergence
-
-FRAME_MAX_SIDE = 128
-
-
-def reconstruction_frame(x):
-    """First image of the batch as an (H, W, 3) float16 array, downsampled to <= 128 pixels a side."""
-    image = x[0].clamp(0.0, 1.0)
-    factor = max(1, int(np.ceil(max(image.shape[-2:]) / FRAME_MAX_SIDE)))
-    if factor > 1:
-        image = torch.nn.functional.avg_pool2d(image[None], factor)[0]
-    return image.permute(1, 2, 0).cpu().numpy().astype(np.float16)
 
 
 class Objective(BaseObjective):

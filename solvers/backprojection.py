@@ -2,10 +2,11 @@
 
 from benchopt import BaseSolver
 
+from benchmark.cache_key import LibraryFingerprint
 from benchmark.runner import prepare_problem
 
 
-class Solver(BaseSolver):
+class Solver(LibraryFingerprint, BaseSolver):
     name = "backprojection"
     sampling_strategy = "run_once"
     parameters = {"device": ["auto"]}

@@ -8,6 +8,7 @@ curve shows the convergence. Maths in ``benchmark/deq.py``; networks in
 from benchopt import BaseSolver
 from benchopt.stopping_criterion import NoCriterion
 
+from benchmark.cache_key import LibraryFingerprint
 from benchmark.deq import TOL, DEQMirrorDescent, PoissonPotential
 from benchmark.mirror_descent import initial_point
 from benchmark.physics import kernel_name_of
@@ -15,7 +16,7 @@ from benchmark.runner import prepare_problem, run_iterations
 from benchmark.weights import WeightsError, find_checkpoint, load_regularizer
 
 
-class Solver(BaseSolver):
+class Solver(LibraryFingerprint, BaseSolver):
     name = "deqmd"
     sampling_strategy = "callback"
     stopping_criterion = NoCriterion(strategy="callback")

@@ -8,12 +8,13 @@
 from benchopt import BaseSolver
 from benchopt.stopping_criterion import NoCriterion
 
+from benchmark.cache_key import LibraryFingerprint
 from benchmark.algorithms.pidsplit import PIDSplitPlus
 from benchmark.runner import prepare_problem, run_iterations
 from benchmark.tuned_parameters import resolve_lambda
 
 
-class Solver(BaseSolver):
+class Solver(LibraryFingerprint, BaseSolver):
     name = "pidsplit"
     sampling_strategy = "callback"
     stopping_criterion = NoCriterion(strategy="callback")

@@ -7,11 +7,12 @@ Maths in ``benchmark/algorithms/richardson_lucy.py``.
 from benchopt import BaseSolver
 from benchopt.stopping_criterion import NoCriterion
 
+from benchmark.cache_key import LibraryFingerprint
 from benchmark.algorithms.richardson_lucy import RichardsonLucy
 from benchmark.runner import prepare_problem, run_iterations
 
 
-class Solver(BaseSolver):
+class Solver(LibraryFingerprint, BaseSolver):
     name = "richardson_lucy"
     sampling_strategy = "callback"
     stopping_criterion = NoCriterion(strategy="callback")

@@ -7,12 +7,13 @@ tuned on CBSD68 for the data set's alpha (``benchmark/tuned_parameters.py``); a 
 from benchopt import BaseSolver
 from benchopt.stopping_criterion import NoCriterion
 
+from benchmark.cache_key import LibraryFingerprint
 from benchmark.algorithms.tv_md import TVMirrorDescent
 from benchmark.runner import prepare_problem, run_iterations
 from benchmark.tuned_parameters import resolve_lambda
 
 
-class Solver(BaseSolver):
+class Solver(LibraryFingerprint, BaseSolver):
     name = "tv_md"
     sampling_strategy = "callback"
     stopping_criterion = NoCriterion(strategy="callback")

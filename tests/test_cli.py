@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.image
 import pandas as pd
+import pytest
+
+from benchmark.report import write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHOPT = [sys.executable, "-m", "benchopt"]
@@ -26,25 +30,64 @@ def copy_benchmark(target):
                         ignore=shutil.ignore_patterns("__pycache__"))
 
 
-def test_benchopt_run_records_psnr_curves_and_reconstructions(tmp_path):
-    copy_benchmark(tmp_path)
-    result = run(["run", ".", "-d", "simulated[kernel=gaussian,size=32]", "-s", "richardson_lucy",
-                  "-s", "tv_md[max_iter=50]", "-s", "pidsplit[max_iter=50]", "-n", "30",
-                  "--output", "out", "--no-display"], cwd=tmp_path)
+@pytest.fixture(scope="module")
+def benchopt_run(tmp_path_factory):
+    """One small run of three solvers on two settings of the simulated data set."""
+    folder = tmp_path_factory.mktemp("benchmark")
+    copy_benchmark(folder)
+    result = run(["run", ".", "-d", "simulated[kernel=[gaussian,uniform],size=32]",
+                  "-s", "richardson_lucy", "-s", "tv_md[max_iter=50]", "-s", "pidsplit[max_iter=50]",
+                  "-n", "30", "--output", "out", "--no-display"], cwd=folder)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    parquet = tmp_path / "outputs" / "out.parquet"
-    df = pd.read_parquet(parquet)
+    return folder
+
+
+def test_benchopt_run_records_psnr_curves_and_reconstructions(benchopt_run):
+    df = pd.read_parquet(benchopt_run / "outputs" / "out.parquet")
     assert set(df["solver_name"].str.split("[").str[0]) == {"richardson_lucy", "tv_md", "pidsplit"}
     for column in ("objective_value", "objective_psnr", "objective_ssim",
                    "objective_kl_per_pixel", "objective_reconstruction", "time"):
         assert column in df.columns
-    curves = df.groupby("solver_name")["stop_val"].nunique()
+    curves = df.groupby(["dataset_name", "solver_name"])["stop_val"].nunique()
     assert (curves > 1).all(), "every solver records a curve, not a single point"
-    html = list((tmp_path / "outputs").glob("*_out.html"))
+    html = list((benchopt_run / "outputs").glob("*_out.html"))
     assert html, "benchopt wrote no HTML report"
     report = html[0].read_text()
     assert "data:image/png;base64" in report, "no reconstruction image in the report"
     assert "final_metrics" in report and "objective_psnr" in report
+
+
+def test_report_tables_match_the_result_file_and_figures_render(benchopt_run):
+    out = benchopt_run / "results"
+    parquet = benchopt_run / "outputs" / "out.parquet"
+    written = write_report(parquet, out, benchopt_run)
+    df = pd.read_parquet(parquet)
+    last = df.sort_values("stop_val").groupby(["dataset_name", "solver_name"]).tail(1)
+
+    psnr_table = (out / "psnr.md").read_text().splitlines()
+    header = [cell.strip() for cell in psnr_table[0].strip("|").split("|")]
+    assert header[1:] == ["simulated gaussian a60", "simulated uniform a60", "mean"]
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.strip("|").split("|")[1:]]
+            for line in psnr_table[2:]}
+    assert set(rows) == {"richardson_lucy", "tv_md", "pidsplit"}
+    for column, kernel in enumerate(["gaussian", "uniform"]):
+        part = last[last["p_dataset_kernel"] == kernel]
+        best = part["objective_psnr"].max()
+        for solver, value in zip(part["solver_name"].str.split("[").str[0], part["objective_psnr"]):
+            cell = rows[solver][column]
+            assert cell.strip("*") == f"{value:.2f}"
+            assert cell.startswith("**") == (value == best)
+
+    runs = (out / "runs.md").read_text()
+    assert "it. /" in runs and "richardson_lucy" in runs
+    readme = (out / "README.md").read_text()
+    figures = [p for p in written if p.suffix == ".png"]
+    assert len(figures) == 4, "one curve and one reconstruction grid per setting"
+    for figure in figures:
+        assert f"({figure.relative_to(out)})" in readme
+        image = matplotlib.image.imread(figure)
+        assert image.shape[0] > 100 and image.shape[1] > 100
+        assert image[..., :3].std() > 0.05, f"{figure.name} is blank"
 
 
 def test_benchopt_test_fails_when_a_solver_cannot_be_imported(tmp_path):

@@ -1,0 +1,260 @@
+"""Tables and figures of a benchopt result file, written into a results folder.
+
+    python -m benchmark.report outputs/<name>.parquet [--out results] [--benchmark .]
+
+Writes, from the last recorded point of every run (averaged over repetitions):
+
+- ``psnr.md`` and ``ssim.md``: rows are solvers, columns are settings (dataset, kernel, alpha), the
+  best value of each column in bold, and a mean column;
+- ``runs.md``: iterations and wall time of each solver in each setting;
+- ``psnr_vs_time/<setting>.png``: the PSNR-versus-time curve of every solver;
+- ``reconstructions/<setting>.png``: ground truth, observation and each solver's reconstruction of
+  the first image of the setting, with PSNR in each caption;
+- ``README.md``: all of the above with the command, commit, machine and run time read from the file.
+
+The ground truth and the observation are rebuilt with the benchmark's own dataset classes (the
+noise is drawn from the recorded seed, so they are the ones the solvers saw, bit for bit). The
+reconstructions are benchopt's ``objective_reconstruction`` frames (first image, <= 128 pixels
+a side); captions give the PSNR averaged over the setting's images, the number of the tables.
+"""
+
+import argparse
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from benchmark.frames import reconstruction_frame
+from benchmark.metrics import psnr
+
+PROTOCOL_FILE = "protocol.md"
+METRICS = {"psnr": ("objective_psnr", "PSNR (dB)", "{:.2f}"),
+           "ssim": ("objective_ssim", "SSIM", "{:.4f}")}
+
+
+def read_runs(path):
+    """The benchopt result file as a frame, with ``solver`` and ``setting`` labels added."""
+    from benchopt.results import read_results
+
+    df = read_results(path)
+    df["solver"] = solver_labels(df["solver_name"])
+    df["setting"] = setting_labels(df)
+    return df
+
+
+def solver_labels(names):
+    """The solver's bare name where it is unique in the file, its full parametrised name else."""
+    bare = names.str.split("[").str[0]
+    counts = pd.DataFrame({"bare": bare, "full": names}).drop_duplicates().groupby("bare").size()
+    return np.where(bare.map(counts) == 1, bare, names)
+
+
+def setting_labels(df):
+    """``dataset kernel alpha``, plus every other dataset parameter that varies in the file."""
+    fixed = ["p_dataset_kernel", "p_dataset_alpha", "p_dataset_seed"]
+    others = [c for c in df.columns if c.startswith("p_dataset_") and c not in fixed
+              and df[c].nunique(dropna=True) > 1]
+    base = df["dataset_name"].str.split("[").str[0]
+    labels = base + " " + df["p_dataset_kernel"].astype(str) + " a" + \
+        df["p_dataset_alpha"].map(lambda a: f"{float(a):g}")
+    for column in others:
+        labels = labels + f" {column[len('p_dataset_'):]}=" + df[column].astype(str)
+    return labels
+
+
+def final_points(df):
+    """Last recorded point of every run, then the mean over repetitions per (setting, solver)."""
+    last = df.sort_values("stop_val").groupby(["setting", "solver", "idx_rep"]).tail(1)
+    columns = ["objective_psnr", "objective_ssim", "stop_val", "time"]
+    return last.groupby(["setting", "solver"], sort=False)[columns].mean().reset_index()
+
+
+def ordered_settings(df):
+    """Settings in the order kernel (gaussian, uniform, motion, others) then alpha."""
+    kernels = {"gaussian": 0, "uniform": 1, "motion": 2}
+    first = df.drop_duplicates("setting")
+    keys = {row.setting: (row.dataset_name.split("[")[0], kernels.get(row.p_dataset_kernel, 3),
+                          float(row.p_dataset_alpha), row.setting)
+            for row in first.itertuples()}
+    return sorted(keys, key=keys.get)
+
+
+def metric_table(final, settings, metric):
+    """Markdown table of ``metric``: solvers by mean (best first), best of each column in bold."""
+    column, name, fmt = METRICS[metric]
+    table = final.pivot(index="solver", columns="setting", values=column)
+    table = table.reindex(columns=settings)
+    table["mean"] = table.mean(axis=1, skipna=False)
+    table = table.sort_values("mean", ascending=False)
+    header = f"| {name} | " + " | ".join(table.columns) + " |"
+    lines = [header, "|" + " --- |" * (len(table.columns) + 1)]
+    best = table.max(axis=0)
+    for solver, row in table.iterrows():
+        cells = []
+        for setting, value in row.items():
+            text = "–" if pd.isna(value) else fmt.format(value)
+            cells.append(f"**{text}**" if not pd.isna(value) and value == best[setting] else text)
+        lines.append(f"| {solver} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def runs_table(final, settings):
+    """Markdown table of iterations and wall time (seconds) per solver and setting."""
+    lines = ["| solver | " + " | ".join(settings) + " |", "|" + " --- |" * (len(settings) + 1)]
+    for solver, part in final.groupby("solver", sort=False):
+        part = part.set_index("setting")
+        cells = [f"{part.at[s, 'stop_val']:.0f} it. / {part.at[s, 'time']:.1f} s"
+                 if s in part.index else "–" for s in settings]
+        lines.append(f"| {solver} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def slug(text):
+    """File-name form of a setting label."""
+    return re.sub(r"[^A-Za-z0-9.=-]+", "_", text).strip("_")
+
+
+def plot_curves(df, setting, path):
+    """PSNR versus time (log scale) of every solver in ``setting`` (first repetition); a solver
+    with a single point (no iterations, as A^T y) is a dashed horizontal line."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    part = df[(df["setting"] == setting) & (df["idx_rep"] == df["idx_rep"].min())]
+    for solver, run in part.groupby("solver", sort=False):
+        run = run.sort_values("stop_val")
+        if len(run) == 1:
+            ax.axhline(run["objective_psnr"].iloc[0], color="gray", linestyle="--", label=solver)
+            continue
+        ax.plot(run["time"].clip(lower=1e-4), run["objective_psnr"], marker=".", label=solver)
+    ax.set_xscale("log")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("PSNR (dB)")
+    ax.set_title(setting)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def dataset_class(benchmark_dir, name):
+    """The ``Dataset`` class called ``name`` in the benchmark at ``benchmark_dir``."""
+    from benchopt.benchmark import Benchmark
+
+    classes = {cls.name: cls for cls in Benchmark(Path(benchmark_dir)).get_datasets()}
+    if name not in classes:
+        raise ValueError(f"No dataset {name!r} in the benchmark at {benchmark_dir} (it has "
+                         f"{sorted(classes)}): pass --benchmark <benchmark folder>.")
+    return classes[name]
+
+
+def rebuild_problem(benchmark_dir, row):
+    """Ground truth, observation and blur of the setting of ``row``, rebuilt from its dataset."""
+    name = row["dataset_name"].split("[")[0]
+    cls = dataset_class(benchmark_dir, name)
+    params = {}
+    for key, grid in cls.parameters.items():
+        value = row.get(f"p_dataset_{key}")
+        if value is not None and not pd.isna(value):
+            params[key] = type(grid[0])(value)
+    data = cls.get_instance(**params).get_data()
+    return data["x_true"], data["y"], data["kernel"]
+
+
+def plot_reconstructions(df, setting, benchmark_dir, path):
+    """Ground truth, observation and the last reconstruction of every solver (first image)."""
+    import matplotlib.pyplot as plt
+
+    part = df[df["setting"] == setting]
+    last = part.sort_values("stop_val").groupby(["solver", "idx_rep"]).tail(1)
+    last = last[last["idx_rep"] == last["idx_rep"].min()]
+    x_true, y, _ = rebuild_problem(benchmark_dir, part.iloc[0])
+    panels = [("ground truth", x_true[:1]),
+              (f"observation y: {psnr(y, x_true).mean().item():.2f} dB", y[:1])]
+    for row in last.sort_values("objective_psnr", ascending=False).itertuples():
+        panels.append((f"{row.solver}: {row.objective_psnr:.2f} dB", row.objective_reconstruction))
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 3.0))
+    for ax, (caption, image) in zip(np.atleast_1d(axes), panels):
+        if isinstance(image, torch.Tensor):
+            image = reconstruction_frame(image)
+        ax.imshow(np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0))
+        ax.set_title(caption, fontsize=8)
+        ax.axis("off")
+    fig.suptitle(f"{setting}: first image; captions give the PSNR averaged over the setting's "
+                 f"{len(x_true)} images, as in the tables", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def provenance(df, results_file):
+    """Markdown lines on where the numbers come from: file, commit, machine, dates, run time."""
+    first = df.iloc[0]
+    last = df.sort_values("stop_val").groupby(["setting", "solver", "idx_rep"]).tail(1)
+    dates = pd.to_datetime(df["run_date"])
+    machine = ", ".join(str(first.get(key)) for key in
+                        ("platform", "system-processor", "system-cpus") if key in df.columns)
+    return [
+        f"- results file: `{results_file}`",
+        f"- benchmark commit: `{first.get('benchmark-git-tag', 'unknown')}`",
+        f"- machine: {machine} CPUs, {first.get('system-ram (GB)', '?')} GB RAM, "
+        f"CUDA {first.get('version-cuda', 'none')}",
+        f"- runs: {len(last)} ({df['setting'].nunique()} settings x "
+        f"{df['solver'].nunique()} solvers), from {dates.min():%Y-%m-%d %H:%M} to "
+        f"{dates.max():%Y-%m-%d %H:%M} (run dates recorded by benchopt)",
+        f"- solver time, summed over runs: {last['time'].sum() / 60:.1f} min (benchopt's "
+        f"timer, without the evaluation of metrics)",
+    ]
+
+
+def write_report(results_file, out, benchmark_dir="."):
+    """Write the tables, figures and README of ``results_file`` into ``out``; return its paths."""
+    out = Path(out)
+    df = read_runs(results_file)
+    final = final_points(df)
+    settings = ordered_settings(df)
+    (out / "psnr_vs_time").mkdir(parents=True, exist_ok=True)
+    (out / "reconstructions").mkdir(parents=True, exist_ok=True)
+    tables = {metric: metric_table(final, settings, metric) for metric in METRICS}
+    for metric, table in tables.items():
+        (out / f"{metric}.md").write_text(table)
+    runs = runs_table(final, settings)
+    (out / "runs.md").write_text(runs)
+    figures = []
+    for setting in settings:
+        name = slug(setting) + ".png"
+        plot_curves(df, setting, out / "psnr_vs_time" / name)
+        plot_reconstructions(df, setting, benchmark_dir, out / "reconstructions" / name)
+        figures.append((setting, name))
+    readme = ["# Results", "", "Generated by", "",
+              f"    python -m benchmark.report {results_file} --out {out}", "",
+              "from the benchopt result file below. Do not edit by hand: rerun the command.", "",
+              *provenance(df, results_file), ""]
+    if (out / PROTOCOL_FILE).is_file():
+        readme += [f"Protocol and every difference from the paper's: [{PROTOCOL_FILE}]"
+                   f"({PROTOCOL_FILE}).", ""]
+    readme += ["## PSNR (last iterate, mean over the images of each setting)", "",
+               tables["psnr"], "## SSIM", "", tables["ssim"],
+               "## Iterations and wall time", "", runs, "## Figures", ""]
+    for setting, name in figures:
+        readme += [f"### {setting}", "", f"![PSNR versus time](psnr_vs_time/{name})",
+                   f"![reconstructions](reconstructions/{name})", ""]
+    (out / "README.md").write_text("\n".join(readme))
+    return sorted(out.rglob("*.md")) + sorted(out.rglob("*.png"))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", help="benchopt result file (parquet or csv)")
+    parser.add_argument("--out", default="results", help="folder to write into")
+    parser.add_argument("--benchmark", default=".", help="the benchmark folder (for datasets/)")
+    args = parser.parse_args()
+    for path in write_report(args.results, args.out, args.benchmark):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
