@@ -117,3 +117,16 @@ def test_benchopt_test_fails_when_a_solver_cannot_be_imported(tmp_path):
     assert "ModuleNotFoundError: No module named 'package_that_does_not_exist'" in output
     assert "1 passed" in output, "the importable solver still runs"
     assert "skipped" not in output.splitlines()[-1]
+
+
+def test_readme_solver_template_passes_benchopt_test(tmp_path):
+    copy_benchmark(tmp_path)
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Add a solver"):]
+    template = section[section.index("```python\n") + len("```python\n"):section.index("```\n", 10)]
+    assert 'name = "my_method"' in template
+    (tmp_path / "solvers" / "my_method.py").write_text(template)
+    result = run(["test", ".", "--skip-install", "-k", "my_method"], cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "passed" in output.splitlines()[-1] and "failed" not in output.splitlines()[-1]

@@ -54,6 +54,9 @@ def test_authors_checkpoint_layout_loads(tmp_path):
     theirs = REDPotential()
     state = {f"network.{k}": v for k, v in theirs.state_dict().items()}
     assert "network.net.in_conv.weight" in state and "network.net.conv_list.2.bias" in state
+    # their DEQFixedPoint also stores the blur of its physics as buffers, which we do not load
+    state["physics.filter"] = torch.rand(1, 3, 9, 9)
+    state["physics.noise_model.gain"] = torch.tensor(1 / 60)
     torch.save(state, tmp_path / "best_model_checkpoint_Gauss_RED_DnCNN_alpha_60.pth")
     ours = load_authors_state_dict(REDPotential(), torch.load(
         tmp_path / "best_model_checkpoint_Gauss_RED_DnCNN_alpha_60.pth", weights_only=True))
