@@ -20,12 +20,14 @@ a side); captions give the PSNR averaged over the setting's images, the number o
 
 import argparse
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
+from benchmark.cache_key import NOT_RUN_TIME
 from benchmark.frames import reconstruction_frame
 from benchmark.metrics import psnr
 
@@ -64,9 +66,14 @@ def setting_labels(df):
     return labels
 
 
+def last_records(df, by):
+    """The last recorded point (largest ``stop_val``) of every run, runs grouped by ``by``."""
+    return df.sort_values("stop_val").groupby(by).tail(1)
+
+
 def final_points(df):
     """Last recorded point of every run, then the mean over repetitions per (setting, solver)."""
-    last = df.sort_values("stop_val").groupby(["setting", "solver", "idx_rep"]).tail(1)
+    last = last_records(df, ["setting", "solver", "idx_rep"])
     columns = ["objective_psnr", "objective_ssim", "stop_val", "time"]
     return last.groupby(["setting", "solver"], sort=False)[columns].mean().reset_index()
 
@@ -172,7 +179,7 @@ def plot_reconstructions(df, setting, benchmark_dir, path):
     import matplotlib.pyplot as plt
 
     part = df[df["setting"] == setting]
-    last = part.sort_values("stop_val").groupby(["solver", "idx_rep"]).tail(1)
+    last = last_records(part, ["solver", "idx_rep"])
     last = last[last["idx_rep"] == last["idx_rep"].min()]
     x_true, y, _ = rebuild_problem(benchmark_dir, part.iloc[0])
     panels = [("ground truth", x_true[:1]),
@@ -198,21 +205,19 @@ RUN_TIME_PATHS = ["objective.py", "datasets", "solvers", "benchmark"]
 
 def last_run_time_commit(benchmark_dir):
     """The last git commit that changed a file a benchopt run reads, or None outside git."""
-    import subprocess
-
-    from benchmark.cache_key import NOT_RUN_TIME
-
     excluded = [f":(exclude)benchmark/{name}" for name in sorted(NOT_RUN_TIME)]
     result = subprocess.run(["git", "log", "-1", "--format=%H %cs", "--", *RUN_TIME_PATHS,
                              ":(exclude)benchmark/weights/runs", *excluded],
                             cwd=benchmark_dir, capture_output=True, text=True)
-    return result.stdout.strip() or None if result.returncode == 0 else None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip() or None
 
 
 def provenance(df, results_file, benchmark_dir):
     """Markdown lines on where the numbers come from: file, code, machine, run time."""
     first = df.iloc[0]
-    last = df.sort_values("stop_val").groupby(["setting", "solver", "idx_rep"]).tail(1)
+    last = last_records(df, ["setting", "solver", "idx_rep"])
     machine = ", ".join(str(first.get(key)) for key in
                         ("platform", "system-processor", "system-cpus") if key in df.columns)
     tag = first.get("benchmark-git-tag")

@@ -2,6 +2,8 @@
 
 from benchopt import BasePlot
 
+from benchmark.report import last_records
+
 COLUMNS = [("objective_psnr", "PSNR (dB)", "{:.2f}"), ("objective_ssim", "SSIM", "{:.4f}"),
            ("objective_kl_per_pixel", "KL / pixel", "{:.5f}"), ("stop_val", "iterations", "{:.0f}"),
            ("time", "time (s)", "{:.2f}")]
@@ -14,7 +16,7 @@ class Plot(BasePlot):
 
     def plot(self, df, dataset, objective):
         df = df.query("dataset_name == @dataset and objective_name == @objective")
-        last = df.sort_values("stop_val").groupby(["solver_name", "idx_rep"]).tail(1)
+        last = last_records(df, ["solver_name", "idx_rep"])
         medians = last.groupby("solver_name")[[c for c, _, _ in COLUMNS]].median()
         medians = medians.sort_values("objective_psnr", ascending=False)
         return [[solver] + [fmt.format(row[c]) for c, _, fmt in COLUMNS]

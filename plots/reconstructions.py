@@ -2,10 +2,7 @@
 
 from benchopt import BasePlot
 
-
-def final_rows(df):
-    """The last recorded point of every run (solver, repetition) of ``df``."""
-    return df.sort_values("stop_val").groupby(["solver_name", "idx_rep"]).tail(1)
+from benchmark.report import last_records
 
 
 class Plot(BasePlot):
@@ -18,7 +15,8 @@ class Plot(BasePlot):
         if "objective_reconstruction" not in df.columns:
             return []
         images = []
-        for _, row in final_rows(df).groupby("solver_name").head(1).iterrows():
+        last = last_records(df, ["solver_name", "idx_rep"])
+        for _, row in last.groupby("solver_name").head(1).iterrows():
             images.append({
                 "image": row["objective_reconstruction"],
                 "label": f"{row['solver_name']}: {row['objective_psnr']:.2f} dB "
