@@ -21,7 +21,7 @@ import torch
 
 from benchmark.metrics import psnr
 from benchmark.regularizers import REDPotential
-from benchmark.training import ResumableRun, train
+from benchmark.training import ResumableRun, best_weights, train
 from benchmark.training_data import PatchSampler, cbsd432_split, validation_crops
 from benchmark.weights import WEIGHTS_DIR, write_checkpoint
 
@@ -69,20 +69,23 @@ def main(argv=None):
     step, elapsed = train(model, optimizer, sampler, denoising_loss, validate, run, args.steps,
                           args.batch, validate_every=100,
                           max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
-    val = validate(model)
-    record = write_checkpoint(model.state_dict(), args.output, {
+    best = best_weights(run, model, validate, step, elapsed)
+    record = write_checkpoint(best["model"], args.output, {
         "regularizer": "red", "kernel": "none", "alpha": 0, "stage": "denoiser",
         "architecture": model.architecture,
         "data": f"CBSD432 train split ({len(train_files)} images), {args.patch}x{args.patch} "
                 f"patches, batch {args.batch}, Gaussian noise sigma ~ U{list(SIGMA_RANGE)}",
-        "steps": step, "complete": step >= args.steps, "wall_time_s": round(elapsed, 1),
-        "validation_psnr": round(val, 3),
+        "steps": best["step"], "steps_trained": step, "complete": step >= args.steps,
+        "wall_time_s": round(elapsed, 1), "validation_psnr": round(best["val_psnr"], 3),
+        "selection": "the weights of the best validation PSNR of the run (validated every "
+                     "100 steps and at the end)",
         "validation": f"{args.validation_images} held-out CBSD432 centre crops 96x96, "
                       f"sigma={VALIDATION_SIGMA}",
         "command": "python -m benchmark.train_denoiser " + " ".join(sys.argv[1:] if argv is None
                                                                     else argv),
     })
-    print(f"step {step}/{args.steps}, validation PSNR {val:.2f} dB -> {record['file']}")
+    print(f"step {step}/{args.steps}; best validation PSNR {best['val_psnr']:.2f} dB at step "
+          f"{best['step']} -> {record['file']}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from benchmark.metrics import psnr
 from benchmark.mirror_descent import initial_point
 from benchmark.physics import get_kernel, simulate
 from benchmark.regularizers import REDPotential
-from benchmark.training import ResumableRun, train
+from benchmark.training import ResumableRun, best_weights, train
 from benchmark.training_data import PatchSampler, cbsd432_split, validation_crops
 from benchmark.weights import WEIGHTS_DIR, find_checkpoint, load_checkpoint, write_checkpoint
 
@@ -72,6 +72,8 @@ def main(argv=None):
     parser.add_argument("--validation-images", type=int, default=4)
     parser.add_argument("--validation-max-iter", type=int, default=100)
     parser.add_argument("--run-dir", default=None)
+    parser.add_argument("--output", default=None,
+                        help="checkpoint to write (default benchmark/weights/<name>.pt)")
     parser.add_argument("--max-minutes", type=float, default=None)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -95,21 +97,25 @@ def main(argv=None):
     step, elapsed = train(model, optimizer, sampler, loss_fn, validate, run, args.steps,
                           args.batch, validate_every=25,
                           max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
-    val = validate(model)
-    record = write_checkpoint(model.state_dict(), WEIGHTS_DIR / f"{name}.pt", {
+    best = best_weights(run, model, validate, step, elapsed)
+    output = args.output or WEIGHTS_DIR / f"{name}.pt"
+    record = write_checkpoint(best["model"], output, {
         "regularizer": "red", "kernel": kernel_tag, "alpha": args.alpha, "stage": "deq",
         "architecture": model.architecture, "initialisation": init["file"],
         "data": f"CBSD432 train split ({len(train_files)} images), {args.patch}x{args.patch} "
                 f"patches, batch {args.batch}, kernels {args.kernels}, Poisson noise redrawn "
                 f"per batch; fixed point cap {args.train_max_iter}, tol {args.train_tol}",
-        "steps": step, "complete": step >= args.steps, "wall_time_s": round(elapsed, 1),
-        "validation_psnr": round(val, 3),
+        "steps": best["step"], "steps_trained": step, "complete": step >= args.steps,
+        "wall_time_s": round(elapsed, 1), "validation_psnr": round(best["val_psnr"], 3),
+        "selection": "the weights of the best validation PSNR of the run (validated every "
+                     "25 steps and at the end)",
         "validation": f"DEQ-MD on {args.validation_images} held-out CBSD432 centre crops 96x96, "
                       f"mean over kernels {args.kernels}, cap {args.validation_max_iter}",
         "command": "python -m benchmark.train_deq " + " ".join(sys.argv[1:] if argv is None
                                                                else argv),
     })
-    print(f"step {step}/{args.steps}, validation PSNR {val:.2f} dB -> {record['file']}")
+    print(f"step {step}/{args.steps}; best validation PSNR {best['val_psnr']:.2f} dB at step "
+          f"{best['step']} -> {record['file']}")
 
 
 if __name__ == "__main__":

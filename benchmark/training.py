@@ -1,9 +1,10 @@
 """Resumable training loop shared by the training entry points.
 
 A run lives in one folder: ``state.pt`` (model, optimiser, step, elapsed time, random states),
-rewritten atomically every ``checkpoint_every`` seconds and at the end, and ``metrics.csv`` (one row
-per logged step: step, wall time, training loss, validation PSNR when computed). Starting a run
-whose folder holds ``state.pt`` resumes it; the number of steps is a total, not an increment.
+rewritten atomically every ``checkpoint_every`` seconds and at the end; ``best.pt``, the weights of
+the best validation so far with its step and PSNR; and ``metrics.csv`` (one row per logged step:
+step, wall time, training loss, validation PSNR when computed). Starting a run whose folder holds
+``state.pt`` resumes it; the number of steps is a total, not an increment.
 """
 
 import csv
@@ -14,6 +15,13 @@ import torch
 from tqdm import tqdm
 
 
+def save_atomically(obj, path):
+    """``torch.save`` to a temporary file, then rename: a reader never sees half a file."""
+    partial = path.with_suffix(".pt.part")
+    torch.save(obj, partial)
+    partial.replace(path)
+
+
 class ResumableRun:
     """Training state on disk: load it if present, save it atomically."""
 
@@ -21,6 +29,7 @@ class ResumableRun:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.state_path = self.folder / "state.pt"
+        self.best_path = self.folder / "best.pt"
         self.log_path = self.folder / "metrics.csv"
 
     def load(self, model, optimizer, sampler):
@@ -35,11 +44,22 @@ class ResumableRun:
         return state["step"], state["elapsed"]
 
     def save(self, model, optimizer, sampler, step, elapsed):
-        partial = self.state_path.with_suffix(".pt.part")
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "sampler": sampler.state_dict(), "torch_rng": torch.get_rng_state(),
-                    "step": step, "elapsed": elapsed}, partial)
-        partial.replace(self.state_path)
+        save_atomically({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                         "sampler": sampler.state_dict(), "torch_rng": torch.get_rng_state(),
+                         "step": step, "elapsed": elapsed}, self.state_path)
+
+    def best(self):
+        """``{"model", "step", "val_psnr", "elapsed"}`` of the best validation so far, or None."""
+        if not self.best_path.is_file():
+            return None
+        return torch.load(self.best_path, map_location="cpu", weights_only=True)
+
+    def keep_if_best(self, model, step, val, elapsed):
+        """Save ``model`` as ``best.pt`` when ``val`` beats every validation saved before."""
+        best = self.best()
+        if best is None or val > best["val_psnr"]:
+            save_atomically({"model": model.state_dict(), "step": step, "val_psnr": val,
+                             "elapsed": elapsed}, self.best_path)
 
     def log(self, row):
         new = not self.log_path.is_file()
@@ -63,7 +83,8 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
     """Run ``loss_fn(model, sampler.sample(batch))`` steps until ``steps`` in total.
 
     Saves ``run`` every ``checkpoint_every`` seconds, validates every ``validate_every`` steps and
-    at the end, and stops early (after saving) when ``max_seconds`` of this call have passed.
+    at the end (keeping the best validated weights in ``run.best_path``), and stops early (after
+    saving) when ``max_seconds`` of this call have passed.
     Returns ``(step, elapsed_seconds)``.
     """
     step, elapsed = run.load(model, optimizer, sampler)
@@ -79,6 +100,8 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
             step += 1
             elapsed = base + time.perf_counter() - start
             val = validate_fn(model) if step % validate_every == 0 or step == steps else None
+            if val is not None:
+                run.keep_if_best(model, step, val, elapsed)
             run.log({"step": step, "elapsed_s": round(elapsed, 1), "loss": loss.item(),
                      "val_psnr": "" if val is None else round(val, 3)})
             bar.set_postfix(loss=f"{loss.item():.2e}",
@@ -91,3 +114,13 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
             if out_of_time:
                 break
     return step, elapsed
+
+
+def best_weights(run, model, validate_fn, step, elapsed):
+    """Validate the final weights, then return the run's best validated weights.
+
+    :return: ``{"model": state dict, "step", "val_psnr", "elapsed"}``: the final weights when no
+        earlier validation beat them.
+    """
+    run.keep_if_best(model, step, validate_fn(model), elapsed)
+    return run.best()

@@ -1,10 +1,11 @@
 """Resumable training loop and the training data split."""
 
 import csv
+import json
 
 import torch
 
-from benchmark.training import ResumableRun, train
+from benchmark.training import ResumableRun, best_weights, train
 from benchmark.training_data import PatchSampler, cbsd432_split
 from conftest import shared_data_dir
 
@@ -52,6 +53,32 @@ def test_training_resumes_where_it_stopped(tmp_path):
     assert torch.allclose(model.weight, resumed.weight)
 
 
+def test_the_best_validated_weights_are_kept_across_a_resume(tmp_path):
+    scores = iter([1.0, 3.0, 2.0, 2.5, 0.5])
+    snapshots = {}
+
+    def validate(model):
+        score = next(scores)
+        snapshots[score] = model.weight.detach().clone()
+        return score
+
+    def run_to(steps):
+        torch.manual_seed(0)
+        model = torch.nn.Conv2d(3, 3, 3, padding=1)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+        step, elapsed = train(model, optimizer, ConstantSampler(),
+                              lambda m, x: ((m(x) - x) ** 2).mean(), validate,
+                              ResumableRun(tmp_path), steps, batch=2, validate_every=2)
+        return model, step, elapsed
+
+    run_to(5)                        # validates at steps 2, 4 and 5: scores 1, 3, 2
+    model, step, elapsed = run_to(6)  # resumes, validates at step 6: score 2.5
+    best = best_weights(ResumableRun(tmp_path), model, validate, step, elapsed)  # final: 0.5
+    assert best["step"] == 4 and best["val_psnr"] == 3.0
+    assert torch.equal(best["model"]["weight"], snapshots[3.0])
+    assert not torch.equal(best["model"]["weight"], model.weight.detach())
+
+
 def test_cbsd432_split_is_disjoint_and_excludes_test_sets(monkeypatch):
     monkeypatch.setenv("POISSON_DEBLUR_DATA", str(shared_data_dir()))
     train_files, validation = cbsd432_split()
@@ -61,3 +88,26 @@ def test_cbsd432_split_is_disjoint_and_excludes_test_sets(monkeypatch):
     assert not {f.stem for f in train_files + validation} & cbsd68
     patches = PatchSampler(train_files[:3], patch=16, seed=0).sample(4)
     assert patches.shape == (4, 3, 16, 16) and 0 <= patches.min() and patches.max() <= 1
+
+
+def test_entry_points_export_their_best_weights_with_provenance(tmp_path, monkeypatch):
+    from benchmark import train_denoiser, train_deq
+    from benchmark.weights import load_checkpoint
+
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(shared_data_dir()))
+    denoiser = tmp_path / "denoiser.pt"
+    train_denoiser.main(["--steps", "2", "--batch", "2", "--patch", "16", "--validation-images",
+                         "1", "--run-dir", str(tmp_path / "run_denoiser"), "--output",
+                         str(denoiser)])
+    deq = tmp_path / "deq.pt"
+    train_deq.main(["--alpha", "60", "--kernels", "gaussian", "--steps", "2", "--batch", "1",
+                    "--patch", "16", "--train-max-iter", "2", "--validation-images", "1",
+                    "--validation-max-iter", "2", "--run-dir", str(tmp_path / "run_deq"),
+                    "--output", str(deq)])
+    for path, run in ((denoiser, "run_denoiser"), (deq, "run_deq")):
+        record = json.loads(path.with_suffix(".json").read_text())
+        best = ResumableRun(tmp_path / run).best()
+        assert record["steps_trained"] == 2 and record["steps"] == best["step"]
+        assert record["validation_psnr"] == round(best["val_psnr"], 3)
+        weights = load_checkpoint(path, record["sha256"])
+        assert all(torch.equal(weights[k], best["model"][k]) for k in weights)
