@@ -79,7 +79,9 @@ def backtracking_step(fun, state, upper=1.0, eta=0.8, shrink=0.5, tau_min=1e-8):
     :param fun: ``fun(x, index) -> (value, grad)``: :math:`F` and :math:`\nabla F` at ``x``, which
         holds the images ``index`` of the batch (``index=None``: the whole batch, in order). The
         value and gradient at the accepted point are kept in the returned state, so an accepted
-        step costs one evaluation of ``fun``.
+        step costs one evaluation of ``fun``. For a proximal method (B-PnP) ``fun(z, index)``
+        returns ``(value, grad, point)``: the new point is a map of the mirror step ``z`` (the
+        denoiser), ``value`` is :math:`F` there and ``grad`` the gradient of the smooth part.
     :param MirrorState state: current point; it is not modified.
     :return: ``(new_state, StepInfo)``.
 
@@ -104,7 +106,7 @@ def backtracking_step(fun, state, upper=1.0, eta=0.8, shrink=0.5, tau_min=1e-8):
             every = bool(admissible.all())
             idx = pending if every else pending[admissible]
             cand = candidate if every else candidate[admissible]
-            value_c, grad_c = fun(cand, index if every else idx)
+            value_c, grad_c, cand = evaluate(fun, cand, index if every else idx)
             evaluations += 1
             bound = eta / tau[idx] * bregman_divergence(cand, xs if every else xs[admissible])
             ok = torch.isfinite(value_c) & (value[idx] - value_c >= bound)
@@ -127,6 +129,26 @@ def backtracking_step(fun, state, upper=1.0, eta=0.8, shrink=0.5, tau_min=1e-8):
         new = MirrorState(x=x, value=value, grad=grad, tau=tau)
     new.tau = tau
     return new, StepInfo(evaluations=evaluations, stalled=stalled)
+
+
+def evaluate(fun, z, index):
+    """``(value, grad, point)`` of ``fun`` at the mirror step ``z`` (``point`` is ``z`` itself
+    unless ``fun`` returns the point of a proximal method)."""
+    out = fun(z, index)
+    return out if len(out) == 3 else (*out, z)
+
+
+def fixed_step(fun, state, upper=1.0):
+    r"""One mirror step with the step size of ``state``, no backtracking.
+
+    A pixel whose denominator :math:`1 + \tau x \nabla F(x)` is not positive (the step would leave
+    the positive orthant; :math:`x^+ \to +\infty` as the denominator tends to :math:`0^+`) is set
+    to the upper bound, as in the code of Hurault et al. (NeurIPS 2023). Returns the new state.
+    """
+    candidate, denominator = burg_mirror_step(state.x, state.grad, state.tau, upper)
+    candidate = torch.where(denominator > 0, candidate, torch.full_like(candidate, upper))
+    value, grad, point = evaluate(fun, candidate, None)
+    return MirrorState(x=point, value=value, grad=grad, tau=state.tau)
 
 
 def relative_change(x_new, x_old):

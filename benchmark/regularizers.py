@@ -23,16 +23,32 @@ from torch import nn
 AUTHORS_PREFIX = "network."
 
 
+def potential_and_grad(potential, x, create_graph=False):
+    r"""``(P(x) per image, grad_x P(x))`` of a network potential ``P(x)`` (one value per image).
+
+    ``create_graph=False``: one forward and one backward pass, no graph kept (inference).
+    ``create_graph=True``: the gradient keeps its graph to the weights (training).
+    """
+    with torch.enable_grad():
+        x_in = x if (create_graph and x.requires_grad) else x.detach().requires_grad_(True)
+        value = potential(x_in)
+        (grad,) = torch.autograd.grad(value.sum(), x_in, create_graph=create_graph)
+    if not create_graph:
+        return value.detach(), grad.detach()
+    return value, grad
+
+
 class DnCNN(nn.Module):
     """DnCNN body: in_conv, ``depth - 2`` hidden convolutions, out_conv; Softplus between them.
 
     ``forward`` returns the residual :math:`D_\\theta(x)` only (the denoiser output is
-    :math:`x + D_\\theta(x)`).
+    :math:`x + D_\\theta(x)`). ``extra_inputs`` channels (a noise-level map) may be
+    concatenated to the image at the input; the output has ``channels`` channels.
     """
 
-    def __init__(self, channels=3, features=64, depth=5, beta=100.0):
+    def __init__(self, channels=3, features=64, depth=5, beta=100.0, extra_inputs=0):
         super().__init__()
-        self.in_conv = nn.Conv2d(channels, features, 3, padding=1)
+        self.in_conv = nn.Conv2d(channels + extra_inputs, features, 3, padding=1)
         self.conv_list = nn.ModuleList(
             nn.Conv2d(features, features, 3, padding=1) for _ in range(depth - 2))
         self.out_conv = nn.Conv2d(features, channels, 3, padding=1)
@@ -63,18 +79,8 @@ class REDPotential(nn.Module):
         return 0.5 * (self.net(x) ** 2).flatten(1).sum(dim=1, dtype=torch.float64)
 
     def value_and_grad(self, x, create_graph=False):
-        r"""``(R(x) per image, grad R(x))``.
-
-        ``create_graph=False``: one forward and one backward pass, no graph kept (inference).
-        ``create_graph=True``: the gradient keeps its graph to the weights (training).
-        """
-        with torch.enable_grad():
-            x_in = x if (create_graph and x.requires_grad) else x.detach().requires_grad_(True)
-            value = self(x_in)
-            (grad,) = torch.autograd.grad(value.sum(), x_in, create_graph=create_graph)
-        if not create_graph:
-            return value.detach(), grad.detach()
-        return value, grad
+        r"""``(R(x) per image, grad R(x))``, see :func:`potential_and_grad`."""
+        return potential_and_grad(self, x, create_graph)
 
     def denoise(self, x, create_graph=False):
         r"""Gradient-step denoiser :math:`x - \nabla R_\theta(x)`."""
@@ -121,7 +127,7 @@ class ScalarPotential(nn.Module):
         return self.lin[7](h.mean(dim=(2, 3))).flatten()
 
     def value_and_grad(self, x, create_graph=False):
-        return REDPotential.value_and_grad(self, x, create_graph)
+        return potential_and_grad(self, x, create_graph)
 
 
 def build_regularizer(name, architecture=None):

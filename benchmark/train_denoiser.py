@@ -45,47 +45,64 @@ def make_validator(crops, seed=0):
     return validate
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def denoiser_arguments(description, run_name, output_name, lr):
+    """The command line shared by the denoiser training entry points."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--patch", type=int, default=48)
-    parser.add_argument("--lr", type=float, default=5e-4)
-    parser.add_argument("--run-dir", default=str(WEIGHTS_DIR / "runs" / "denoiser"))
-    parser.add_argument("--output", default=str(WEIGHTS_DIR / "red_denoiser.pt"))
+    parser.add_argument("--lr", type=float, default=lr)
+    parser.add_argument("--run-dir", default=str(WEIGHTS_DIR / "runs" / run_name))
+    parser.add_argument("--output", default=str(WEIGHTS_DIR / output_name))
     parser.add_argument("--max-minutes", type=float, default=None,
                         help="stop (resumably) after this many minutes of this call")
     parser.add_argument("--validation-images", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+    return parser
 
+
+def train_and_export(model, loss_fn, make_validate, args, command, provenance):
+    """Train ``model`` on CBSD432 patches (resumably), export its best validated weights.
+
+    ``make_validate(crops)`` returns the validation function for the held-out centre crops;
+    ``provenance`` is completed with data, steps, wall time, validation PSNR and the command.
+    """
     torch.manual_seed(args.seed)
     train_files, val_files = cbsd432_split()
     sampler = PatchSampler(train_files, args.patch, seed=args.seed)
-    validate = make_validator(validation_crops(val_files[:args.validation_images], 96))
-    model = REDPotential()
+    validate = make_validate(validation_crops(val_files[:args.validation_images], 96))
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     run = ResumableRun(args.run_dir)
-    step, elapsed = train(model, optimizer, sampler, denoising_loss, validate, run, args.steps,
+    step, elapsed = train(model, optimizer, sampler, loss_fn, validate, run, args.steps,
                           args.batch, validate_every=100,
                           max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
     best = best_weights(run, model, validate, step, elapsed)
     record = write_checkpoint(best["model"], args.output, {
-        "regularizer": "red", "kernel": "none", "alpha": 0, "stage": "denoiser",
-        "architecture": model.architecture,
+        **provenance, "architecture": model.architecture,
         "data": f"CBSD432 train split ({len(train_files)} images), {args.patch}x{args.patch} "
-                f"patches, batch {args.batch}, Gaussian noise sigma ~ U{list(SIGMA_RANGE)}",
+                f"patches, batch {args.batch}, Adam lr {args.lr}; " + provenance["data"],
         "steps": best["step"], "steps_trained": step, "complete": step >= args.steps,
         "wall_time_s": round(elapsed, 1), "validation_psnr": round(best["val_psnr"], 3),
         "selection": "the weights of the best validation PSNR of the run (validated every "
                      "100 steps and at the end)",
         "validation": f"{args.validation_images} held-out CBSD432 centre crops 96x96, "
-                      f"sigma={VALIDATION_SIGMA}",
-        "command": "python -m benchmark.train_denoiser " + " ".join(sys.argv[1:] if argv is None
-                                                                    else argv),
+                      + provenance["validation"],
+        "command": command,
     })
     print(f"step {step}/{args.steps}; best validation PSNR {best['val_psnr']:.2f} dB at step "
           f"{best['step']} -> {record['file']}")
+    return record
+
+
+def main(argv=None):
+    args = denoiser_arguments(__doc__.splitlines()[0], "denoiser", "red_denoiser.pt",
+                              5e-4).parse_args(argv)
+    train_and_export(
+        REDPotential(), denoising_loss, make_validator, args,
+        "python -m benchmark.train_denoiser " + " ".join(sys.argv[1:] if argv is None else argv),
+        {"regularizer": "red", "kernel": "none", "alpha": 0, "stage": "denoiser",
+         "data": f"Gaussian noise sigma ~ U{list(SIGMA_RANGE)}",
+         "validation": f"sigma={VALIDATION_SIGMA}"})
 
 
 if __name__ == "__main__":

@@ -43,3 +43,30 @@ def resolve_lambda(solver, lam, alpha):
             f"pass lam=<number>, e.g. -s \"{solver}[lam=0.05]\"."
         )
     return table[key]
+
+
+# B-RED and B-PnP (Hurault et al., NeurIPS 2023): the paper's parameters per alpha, from the
+# authors' code (utils_restoration.py). The paper has none for alpha = 100: those entries were
+# tuned on CBSD68 (see BREGMAN_TUNING below), never on set3c.
+BREGMAN_PNP_PAPER = {
+    "b_red": {40: dict(lam_init=2.0, lam=0.5, tau_init=1.0, tau=0.05),
+              60: dict(lam_init=2.5, lam=0.5, tau_init=1.0, tau=0.05)},
+    "b_pnp": {40: dict(lam_init=2.0, lam=0.025, denoiser_weight=0.05),
+              60: dict(lam_init=2.0, lam=0.025, denoiser_weight=0.05)},
+}
+
+
+def bregman_pnp_parameters(solver, alpha):
+    """The parameter table entry of ``solver`` ("b_red" or "b_pnp") for ``alpha``.
+
+    Raises a ValueError naming the alphas that have an entry when ``alpha`` has none: there is
+    no silent default.
+    """
+    table = BREGMAN_PNP_PAPER[solver]
+    key = int(alpha) if float(alpha).is_integer() else alpha
+    if key not in table:
+        raise ValueError(
+            f"No parameters of {solver} for alpha={alpha} (the table has alpha in "
+            f"{sorted(table)}); pass them, e.g. -s \"{solver}[lam=0.5,lam_init=2.0]\", or tune "
+            f"them with `python -m benchmark.tuning_bregman --solver {solver}`.")
+    return dict(table[key])

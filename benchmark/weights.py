@@ -102,3 +102,24 @@ def write_checkpoint(state_dict, path, provenance):
     meta_partial.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     meta_partial.replace(meta)
     return record
+
+
+def load_bregman_denoiser(device="cpu", name="bregman_denoiser", weights_dir=WEIGHTS_DIR):
+    """The trained Bregman score denoiser ``<name>.pt``, frozen, in eval mode, on ``device``.
+
+    Returns ``(model, provenance_record)``; raises :class:`WeightsError` when the file or its
+    provenance is missing or the file does not match its hash.
+    """
+    from benchmark.bregman_denoiser import BregmanScoreDenoiser
+
+    meta = Path(weights_dir) / f"{name}.json"
+    if not meta.is_file():
+        raise WeightsError(
+            f"No Bregman score denoiser {meta} (weights and provenance). Train one with "
+            f"`python -m benchmark.train_bregman_denoiser`.")
+    record = json.loads(meta.read_text())
+    path = meta.with_suffix(".pt")
+    model = BregmanScoreDenoiser(**record.get("architecture", {}))
+    model.load_state_dict(load_checkpoint(path, record["sha256"]))
+    model.eval().requires_grad_(False)
+    return model.to(device), {**record, "path": str(path)}

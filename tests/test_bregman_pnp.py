@@ -1,0 +1,171 @@
+"""Bregman score denoiser, B-RED and B-PnP (Hurault et al., NeurIPS 2023)."""
+
+import pytest
+import torch
+
+from benchmark.algorithms.bregman_pnp import BregmanPnP, BregmanPnPParameters, BregmanRED
+from benchmark.bregman_denoiser import BregmanScoreDenoiser, inverse_gamma_noise
+from benchmark.mirror_descent import MirrorState, fixed_step
+from benchmark.poisson import bregman_divergence, kl_divergence, kl_grad
+from benchmark.training_data import cbsd432_split, validation_crops
+from benchmark.tuned_parameters import bregman_pnp_parameters
+from benchmark.weights import WeightsError, load_bregman_denoiser
+
+
+def tiny_denoiser(seed=0):
+    torch.manual_seed(seed)
+    model = BregmanScoreDenoiser(features=8, depth=3)
+    with torch.no_grad():
+        model.net.out_conv.weight.mul_(20.0)
+    return model.eval().requires_grad_(False)
+
+
+def test_denoiser_is_the_burg_gradient_step_of_its_potential():
+    """B(x) = x - x^2 grad g(x), with grad g checked against central finite differences."""
+    model = tiny_denoiser().double()
+    x = torch.rand(2, 3, 8, 8, dtype=torch.float64) * 0.8 + 0.1
+    direction = torch.randn_like(x)
+    _, grad = model.value_and_grad(x, 0.02)
+    h = 1e-6
+    numeric = (model.potential(x + h * direction, 0.02)
+               - model.potential(x - h * direction, 0.02)) / (2 * h)
+    assert torch.allclose((grad * direction).flatten(1).sum(1), numeric, rtol=1e-6)
+    assert torch.allclose(model(x, 0.02), x - x ** 2 * grad)
+    assert torch.allclose(model(x, 0.02, weight=0.05), x - 0.05 * x ** 2 * grad)
+
+
+def test_inverse_gamma_noise_has_the_mode_and_mean_of_its_law():
+    """1/x~ ~ Gamma(gamma - 1, rate gamma x): E[1/x~] = (gamma - 1) / (gamma x)."""
+    torch.manual_seed(0)
+    x = torch.tensor([0.2, 0.5, 0.9]).view(1, 3, 1, 1).expand(20000, 3, 1, 1)
+    gamma = 20.0
+    noisy = inverse_gamma_noise(x, 1.0 / gamma)
+    assert bool((noisy > 0).all())
+    mean_inverse = (1.0 / noisy).mean(dim=0).flatten()
+    expected = (gamma - 1) / (gamma * torch.tensor([0.2, 0.5, 0.9]))
+    assert torch.allclose(mean_inverse, expected, rtol=0.01)
+    # the noisier law (1/gamma = 0.1) spreads more than the gentler one (1/gamma = 0.01)
+    spread = [((inverse_gamma_noise(x, level) - x) ** 2).mean() for level in (0.1, 0.01)]
+    assert spread[0] > 5 * spread[1]
+
+
+def test_shipped_denoiser_keeps_noisy_images_positive_and_denoises():
+    """On held-out CBSD432 crops with inverse-gamma noise at the levels B-RED and B-PnP use, the
+    shipped denoiser returns positive images (no clipping inside it) closer to the clean ones."""
+    model, record = load_bregman_denoiser()
+    _, validation = cbsd432_split()
+    clean = validation_crops(validation[:6], 96).clamp(min=1e-3)
+    torch.manual_seed(0)
+    for level in (1.0 / 50, 1.0 / 500):
+        noisy = inverse_gamma_noise(clean, level)
+        denoised = model(noisy, level)
+        assert float(denoised.min()) > 0, (level, float(denoised.min()))
+        assert float(((denoised - clean) ** 2).mean()) < float(((noisy - clean) ** 2).mean()), level
+    assert record["validation_psnr"] > 0
+
+
+def test_missing_denoiser_weights_give_a_clear_error(tmp_path):
+    with pytest.raises(WeightsError, match="No Bregman score denoiser.*train_bregman_denoiser"):
+        load_bregman_denoiser(weights_dir=tmp_path)
+
+
+def test_fixed_step_sends_pixels_leaving_the_orthant_to_the_upper_bound():
+    x = torch.full((1, 1, 1, 3), 0.5)
+    grad = torch.tensor([-4.0, 1.0, -1.0]).view(1, 1, 1, 3)
+    state = MirrorState(x=x, value=torch.zeros(1), grad=grad, tau=torch.ones(1))
+    new = fixed_step(lambda z, index: (torch.zeros(1), torch.zeros_like(z)), state)
+    # denominators 1 + 0.5 * grad: -1 (leaves the orthant), 1.5, 0.5 (-> 1.0, clipped at 1)
+    assert torch.allclose(new.x.flatten(), torch.tensor([1.0, 0.5 / 1.5, 1.0]))
+
+
+def objective_trace(algorithm):
+    """F after each iteration, until the algorithm's own stopping rule."""
+    values = []
+    with torch.no_grad():
+        while algorithm.stop_reason is None:
+            algorithm.step()
+            values.append(algorithm.state.value.clone())
+    return torch.stack(values)
+
+
+@pytest.mark.parametrize("method, parameters", [
+    (BregmanRED, BregmanPnPParameters(lam=1.0, lam_init=2.0, tau=5.0, init_iterations=3)),
+    (BregmanPnP, BregmanPnPParameters(lam=4.0, lam_init=2.0, denoiser_weight=0.05,
+                                      init_iterations=3)),
+])
+def test_objective_decreases_monotonically_with_backtracking(small_problem, method, parameters):
+    """Steps too long for this problem: fixed, F goes up somewhere; with backtracking it never
+    does (until every image stalls at the step floor, which stops the run)."""
+    _, y, operator = small_problem
+    skip = parameters.init_iterations + (method is BregmanPnP)  # phi known from B's 1st output
+
+    def main_phase_values(backtracking):
+        algorithm = method(y, operator, tiny_denoiser(), parameters, backtracking=backtracking,
+                           tol=0.0, max_iter=40)
+        return objective_trace(algorithm)[skip:], algorithm
+
+    fixed, _ = main_phase_values(False)
+    assert not bool((fixed[1:] <= fixed[:-1]).all())
+    values, algorithm = main_phase_values(True)
+    assert bool(torch.isfinite(values).all()) and len(values) > 3
+    assert bool((values[1:] <= values[:-1]).all()), values
+    assert bool((values[-1] < values[0]).all())
+    assert bool((algorithm.state.tau < (parameters.tau if method is BregmanRED else 1.0)).all())
+
+
+def test_b_pnp_objective_is_data_fit_plus_denoiser_potential(small_problem):
+    """F(x+) = lam f(x+) + a g(z) - D_h(x+, z) at x+ = B(z), as the algorithm reports it."""
+    _, y, operator = small_problem
+    denoiser = tiny_denoiser()
+    parameters = BregmanPnPParameters(lam=0.5, lam_init=0.5, denoiser_weight=0.05,
+                                      init_iterations=0)
+    algorithm = BregmanPnP(y, operator, denoiser, parameters)
+    x = algorithm.x
+    with torch.no_grad():
+        algorithm.step()
+
+    z = (x / (1 + 0.5 * x * kl_grad(y, x, operator))).clamp(max=1.0)
+    g_value, g_grad = denoiser.value_and_grad(z, parameters.noise_level)
+    x_new = (z - 0.05 * z ** 2 * g_grad).clamp(1e-3, 1.0)
+    expected = (0.5 * kl_divergence(y, operator.A(x_new)) + 0.05 * g_value
+                - bregman_divergence(x_new, z))
+    assert torch.allclose(algorithm.x, x_new, atol=1e-6)
+    assert torch.allclose(algorithm.state.value, expected, rtol=1e-5)
+
+
+def test_b_red_stops_on_the_relative_change_of_its_objective(small_problem):
+    _, y, operator = small_problem
+    parameters = BregmanPnPParameters(lam=0.5, lam_init=2.0, tau=0.05, init_iterations=2)
+    algorithm = BregmanRED(y, operator, tiny_denoiser(), parameters, tol=1e-3, max_iter=500)
+    values = objective_trace(algorithm)
+    assert algorithm.stop_reason.startswith("relative change of F < 0.001")
+    assert len(values) == algorithm.iterations < 500
+    last = ((values[-1] - values[-2]).abs() / values[-2].abs())
+    assert bool((last < 1e-3).all())
+
+
+def test_cap_counts_the_initialisation_phase(small_problem):
+    _, y, operator = small_problem
+    parameters = BregmanPnPParameters(lam=0.025, lam_init=2.0, denoiser_weight=0.05,
+                                      init_iterations=4)
+    algorithm = BregmanPnP(y, operator, tiny_denoiser(), parameters, tol=0.0, max_iter=6)
+    objective_trace(algorithm)
+    assert algorithm.stop_reason == "iteration cap max_iter=6 hit"
+    assert algorithm.iterations == 6
+
+
+def test_alpha_without_table_entry_is_an_error_not_a_default():
+    assert bregman_pnp_parameters("b_red", 40) == dict(lam_init=2.0, lam=0.5, tau_init=1.0,
+                                                       tau=0.05)
+    assert bregman_pnp_parameters("b_pnp", 60)["lam"] == 0.025
+    for solver in ("b_red", "b_pnp"):
+        with pytest.raises(ValueError, match=rf"No parameters of {solver} for alpha=20"):
+            bregman_pnp_parameters(solver, 20)
+
+
+@pytest.mark.parametrize("name", ["lam", "lam_init", "tau", "noise_level", "denoiser_weight"])
+def test_parameters_must_be_positive(name):
+    values = dict(lam=0.5, lam_init=2.0)
+    values[name] = 0.0
+    with pytest.raises(ValueError, match=f"{name} must be > 0"):
+        BregmanPnPParameters(**values)
