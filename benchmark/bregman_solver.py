@@ -1,8 +1,9 @@
 """What the benchopt solvers B-RED and B-PnP share (no benchopt import here).
 
-Parameters left at ``"paper"`` come from the table of :mod:`benchmark.tuned_parameters` for the data
-set's alpha; a number overrides the table entry. An alpha without an entry, and no value given,
-makes the solver skip with a message that says so (no silent default).
+Parameters left at ``"preset"`` come from the solver's ``preset`` ("tuned" on CBSD68 for the shipped
+denoiser, or "paper") in :mod:`benchmark.tuned_parameters`, for the data set's alpha; a number
+overrides the preset. An alpha without an entry, and no value given, makes the solver skip with a
+message that says so (no silent default).
 """
 
 from benchmark.algorithms.bregman_pnp import BregmanPnPParameters
@@ -10,18 +11,18 @@ from benchmark.runner import prepare_problem, run_iterations
 from benchmark.tuned_parameters import bregman_pnp_parameters
 from benchmark.weights import WeightsError, load_bregman_denoiser
 
-FROM_TABLE = "paper"
+FROM_PRESET = "preset"
 
 
 class BregmanPnPSolverMixin:
-    """``skip``/``set_objective``/``run``/``get_result`` for a solver with ``algorithm`` and
-    ``table_parameters`` (names of benchopt parameters that default to the table)."""
+    """``skip``/``set_objective``/``run``/``get_result`` for a solver with ``algorithm``,
+    ``preset`` and ``preset_parameters`` (benchopt parameters that default to the preset)."""
 
     def parameters_for(self, alpha):
-        given = {name: getattr(self, name) for name in self.table_parameters}
-        values = {k: float(v) for k, v in given.items() if v != FROM_TABLE}
+        given = {name: getattr(self, name) for name in self.preset_parameters}
+        values = {k: float(v) for k, v in given.items() if v != FROM_PRESET}
         if len(values) < len(given):
-            values = {**bregman_pnp_parameters(self.name, alpha), **values}
+            values = {**bregman_pnp_parameters(self.name, alpha, self.preset), **values}
         return BregmanPnPParameters(**values)
 
     def skip(self, y, kernel, alpha):

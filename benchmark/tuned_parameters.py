@@ -45,28 +45,36 @@ def resolve_lambda(solver, lam, alpha):
     return table[key]
 
 
-# B-RED and B-PnP (Hurault et al., NeurIPS 2023): the paper's parameters per alpha, from the
-# authors' code (utils_restoration.py). The paper has none for alpha = 100: those entries were
-# tuned on CBSD68 (see BREGMAN_TUNING below), never on set3c.
-BREGMAN_PNP_PAPER = {
-    "b_red": {40: dict(lam_init=2.0, lam=0.5, tau_init=1.0, tau=0.05),
-              60: dict(lam_init=2.5, lam=0.5, tau_init=1.0, tau=0.05)},
-    "b_pnp": {40: dict(lam_init=2.0, lam=0.025, denoiser_weight=0.05),
-              60: dict(lam_init=2.0, lam=0.025, denoiser_weight=0.05)},
+# B-RED and B-PnP (Hurault et al., NeurIPS 2023), two presets of parameters per alpha:
+# "paper": the paper's, from the authors' code (utils_restoration.py); it has no alpha = 100.
+# "tuned": chosen for the shipped denoiser on CBSD68 images (never set3c) by
+#   benchopt run . --config configs/tuning_bregman.yml --output tuning_bregman
+#   python -m benchmark.tuning_report outputs/tuning_bregman.parquet
+# (see TUNING_RECORD below).
+BREGMAN_PNP_PRESETS = {
+    "paper": {
+        "b_red": {40: dict(lam_init=2.0, lam=0.5, tau_init=1.0, tau=0.05),
+                  60: dict(lam_init=2.5, lam=0.5, tau_init=1.0, tau=0.05)},
+        "b_pnp": {40: dict(lam_init=2.0, lam=0.025, denoiser_weight=0.05),
+                  60: dict(lam_init=2.0, lam=0.025, denoiser_weight=0.05)},
+    },
+    "tuned": {"b_red": {}, "b_pnp": {}},
 }
 
 
-def bregman_pnp_parameters(solver, alpha):
-    """The parameter table entry of ``solver`` ("b_red" or "b_pnp") for ``alpha``.
+def bregman_pnp_parameters(solver, alpha, preset="tuned"):
+    """The entry of ``preset`` for ``solver`` ("b_red" or "b_pnp") and ``alpha``.
 
     Raises a ValueError naming the alphas that have an entry when ``alpha`` has none: there is
     no silent default.
     """
-    table = BREGMAN_PNP_PAPER[solver]
+    if preset not in BREGMAN_PNP_PRESETS:
+        raise ValueError(f"Unknown preset {preset!r}; choose one of {sorted(BREGMAN_PNP_PRESETS)}.")
+    table = BREGMAN_PNP_PRESETS[preset][solver]
     key = int(alpha) if float(alpha).is_integer() else alpha
     if key not in table:
         raise ValueError(
-            f"No parameters of {solver} for alpha={alpha} (the table has alpha in "
-            f"{sorted(table)}); pass them, e.g. -s \"{solver}[lam=0.5,lam_init=2.0]\", or tune "
-            f"them with `python -m benchmark.tuning_bregman --solver {solver}`.")
+            f"No {preset} parameters of {solver} for alpha={alpha} (the {preset} preset has alpha "
+            f"in {sorted(table)}); pass them, e.g. -s \"{solver}[lam=0.5,lam_init=2.0]\", or "
+            f"tune them with configs/tuning_bregman.yml.")
     return dict(table[key])

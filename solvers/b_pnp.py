@@ -1,6 +1,6 @@
 """B-PnP (Hurault, Kamilov, Leclaire, Papadakis, NeurIPS 2023): Bregman proximal gradient with the
-trained Bregman score denoiser as Bregman proximal operator. Parameters at "paper" come from the
-table per alpha (``benchmark/tuned_parameters.py``); maths in
+trained Bregman score denoiser as Bregman proximal operator. Parameters at "preset" come from the
+preset ("tuned" or "paper") per alpha (``benchmark/tuned_parameters.py``); maths in
 ``benchmark/algorithms/bregman_pnp.py``.
 """
 
@@ -8,7 +8,7 @@ from benchopt import BaseSolver
 from benchopt.stopping_criterion import NoCriterion
 
 from benchmark.algorithms.bregman_pnp import BregmanPnP
-from benchmark.bregman_solver import FROM_TABLE, BregmanPnPSolverMixin
+from benchmark.bregman_solver import FROM_PRESET, BregmanPnPSolverMixin
 from benchmark.cache_key import LibraryFingerprint
 
 
@@ -17,11 +17,14 @@ class Solver(LibraryFingerprint, BregmanPnPSolverMixin, BaseSolver):
     sampling_strategy = "callback"
     stopping_criterion = NoCriterion(strategy="callback")
     algorithm = BregmanPnP
-    table_parameters = ("lam", "lam_init", "denoiser_weight")
+    preset_parameters = ("lam", "lam_init", "noise_level", "noise_level_init", "denoiser_weight")
     parameters = {
-        "lam": [FROM_TABLE],
-        "lam_init": [FROM_TABLE],
-        "denoiser_weight": [FROM_TABLE],
+        "preset": ["tuned"],
+        "lam": [FROM_PRESET],
+        "lam_init": [FROM_PRESET],
+        "noise_level": [FROM_PRESET],
+        "noise_level_init": [FROM_PRESET],
+        "denoiser_weight": [FROM_PRESET],
         "backtracking": [False],
         "tol": [1e-7],
         "max_iter": [1000],

@@ -1,6 +1,6 @@
 """B-RED (Hurault, Kamilov, Leclaire, Papadakis, NeurIPS 2023): Bregman RED, mirror descent on
-lam KL(y, A.) + g_gamma with the trained Bregman score denoiser. Parameters at "paper" come from
-the table per alpha (``benchmark/tuned_parameters.py``); maths in
+lam KL(y, A.) + g_gamma with the trained Bregman score denoiser. Parameters at "preset" come from
+the preset ("tuned" or "paper") per alpha (``benchmark/tuned_parameters.py``); maths in
 ``benchmark/algorithms/bregman_pnp.py``.
 """
 
@@ -8,7 +8,7 @@ from benchopt import BaseSolver
 from benchopt.stopping_criterion import NoCriterion
 
 from benchmark.algorithms.bregman_pnp import BregmanRED
-from benchmark.bregman_solver import FROM_TABLE, BregmanPnPSolverMixin
+from benchmark.bregman_solver import FROM_PRESET, BregmanPnPSolverMixin
 from benchmark.cache_key import LibraryFingerprint
 
 
@@ -17,12 +17,15 @@ class Solver(LibraryFingerprint, BregmanPnPSolverMixin, BaseSolver):
     sampling_strategy = "callback"
     stopping_criterion = NoCriterion(strategy="callback")
     algorithm = BregmanRED
-    table_parameters = ("lam", "lam_init", "tau", "tau_init")
+    preset_parameters = ("lam", "lam_init", "noise_level", "noise_level_init", "tau", "tau_init")
     parameters = {
-        "lam": [FROM_TABLE],
-        "lam_init": [FROM_TABLE],
-        "tau": [FROM_TABLE],
-        "tau_init": [FROM_TABLE],
+        "preset": ["tuned"],
+        "lam": [FROM_PRESET],
+        "lam_init": [FROM_PRESET],
+        "noise_level": [FROM_PRESET],
+        "noise_level_init": [FROM_PRESET],
+        "tau": [FROM_PRESET],
+        "tau_init": [FROM_PRESET],
         "backtracking": [False],
         "tol": [1e-7],
         "max_iter": [1000],

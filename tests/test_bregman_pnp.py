@@ -1,5 +1,8 @@
 """Bregman score denoiser, B-RED and B-PnP (Hurault et al., NeurIPS 2023)."""
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -10,6 +13,15 @@ from benchmark.poisson import bregman_divergence, kl_divergence, kl_grad
 from benchmark.training_data import cbsd432_split, validation_crops
 from benchmark.tuned_parameters import bregman_pnp_parameters
 from benchmark.weights import WeightsError, load_bregman_denoiser
+
+
+def load_solver(name):
+    """The ``Solver`` class of ``solvers/<name>.py``."""
+    path = Path(__file__).resolve().parents[1] / "solvers" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"solver_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Solver
 
 
 def tiny_denoiser(seed=0):
@@ -155,12 +167,34 @@ def test_cap_counts_the_initialisation_phase(small_problem):
 
 
 def test_alpha_without_table_entry_is_an_error_not_a_default():
-    assert bregman_pnp_parameters("b_red", 40) == dict(lam_init=2.0, lam=0.5, tau_init=1.0,
-                                                       tau=0.05)
-    assert bregman_pnp_parameters("b_pnp", 60)["lam"] == 0.025
+    assert bregman_pnp_parameters("b_red", 40, "paper") == dict(lam_init=2.0, lam=0.5,
+                                                                tau_init=1.0, tau=0.05)
+    assert bregman_pnp_parameters("b_pnp", 60, "paper")["lam"] == 0.025
     for solver in ("b_red", "b_pnp"):
-        with pytest.raises(ValueError, match=rf"No parameters of {solver} for alpha=20"):
-            bregman_pnp_parameters(solver, 20)
+        with pytest.raises(ValueError, match=rf"No paper parameters of {solver} for alpha=100"):
+            bregman_pnp_parameters(solver, 100, "paper")
+        with pytest.raises(ValueError, match=rf"No tuned parameters of {solver} for alpha=20"):
+            bregman_pnp_parameters(solver, 20, "tuned")
+    with pytest.raises(ValueError, match="Unknown preset 'best'"):
+        bregman_pnp_parameters("b_red", 40, "best")
+
+
+def test_solver_skips_an_alpha_without_parameters_and_says_why():
+    solver = load_solver("b_red").get_instance(preset="paper", lam="preset", lam_init="preset",
+                                  noise_level="preset", noise_level_init="preset", tau="preset",
+                                  tau_init="preset", backtracking=False, tol=1e-7, max_iter=10,
+                                  device="cpu")
+    skip, reason = solver.skip(None, None, 100)
+    assert skip and "No paper parameters of b_red for alpha=100" in reason
+    # every parameter given: no table needed; one left at "preset" needs the table again
+    given = dict(preset="paper", lam=0.3, lam_init=2.0, noise_level=0.002,
+                 noise_level_init=0.02, tau=0.05, tau_init=1.0, backtracking=False, tol=1e-7,
+                 max_iter=10, device="cpu")
+    with pytest.raises(ValueError, match="No paper parameters of b_red for alpha=100"):
+        load_solver("b_red").get_instance(**{**given, "tau": "preset"}).parameters_for(100)
+    solver = load_solver("b_red").get_instance(**given)
+    assert solver.parameters_for(100) == BregmanPnPParameters(
+        lam=0.3, lam_init=2.0, noise_level=0.002, noise_level_init=0.02, tau=0.05, tau_init=1.0)
 
 
 @pytest.mark.parametrize("name", ["lam", "lam_init", "tau", "noise_level", "denoiser_weight"])
