@@ -90,6 +90,23 @@ def test_report_tables_match_the_result_file_and_figures_render(benchopt_run):
         assert image[..., :3].std() > 0.05, f"{figure.name} is blank"
 
 
+def test_report_reads_several_result_files_as_one(benchopt_run, tmp_path):
+    """A grid run, then new solvers in a second file: the tables are those of one file."""
+    parquet = benchopt_run / "outputs" / "out.parquet"
+    df = pd.read_parquet(parquet)
+    first = df["solver_name"].str.startswith("richardson_lucy")
+    df[first].to_parquet(tmp_path / "first.parquet")
+    df[~first].to_parquet(tmp_path / "second.parquet")
+    write_report(parquet, tmp_path / "one", benchopt_run)
+    write_report([tmp_path / "first.parquet", tmp_path / "second.parquet"], tmp_path / "two",
+                 benchopt_run)
+    for table in ("psnr.md", "ssim.md"):
+        assert (tmp_path / "one" / table).read_text() == (tmp_path / "two" / table).read_text()
+    readme = (tmp_path / "two" / "README.md").read_text()
+    assert "first.parquet` (richardson_lucy)" in readme
+    assert "second.parquet` (pidsplit, tv_md)" in readme
+
+
 def test_benchopt_test_fails_when_a_solver_cannot_be_imported(tmp_path):
     copy_benchmark(tmp_path)
     for solver in (tmp_path / "solvers").glob("*.py"):
