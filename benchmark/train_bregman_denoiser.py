@@ -54,6 +54,23 @@ def make_validator(crops, seed=0):
     return validate
 
 
+def denoising_by_level(model, crops, levels=(0.1, 0.05, 0.02, 0.01, 0.005, 0.002), seed=0):
+    """PSNR (dB) of the noisy and the denoised held-out crops, and the smallest output pixel, at
+    each noise level 1/gamma: how the exported denoiser behaves across the levels the
+    algorithms may use."""
+    crops = crops.clamp(min=CLEAN_FLOOR)
+    table = {}
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        for level in levels:
+            noisy = inverse_gamma_noise(crops, level)
+            denoised = model(noisy, level)
+            table[f"{level:g}"] = {"noisy_psnr": round(float(psnr(noisy, crops).mean()), 2),
+                                   "denoised_psnr": round(float(psnr(denoised, crops).mean()), 2),
+                                   "min_output": round(float(denoised.min()), 4)}
+    return {"denoising_by_noise_level": table}
+
+
 def main(argv=None):
     args = denoiser_arguments(__doc__.splitlines()[0], "bregman_denoiser", "bregman_denoiser.pt",
                               5e-4).parse_args(argv)
@@ -63,7 +80,8 @@ def main(argv=None):
         + " ".join(sys.argv[1:] if argv is None else argv),
         {"regularizer": "bregman", "kernel": "none", "alpha": 0, "stage": "denoiser",
          "data": f"inverse-gamma noise, 1/gamma ~ U{list(TRAINING_NOISE_RANGE)} per patch",
-         "validation": f"1/gamma={VALIDATION_NOISE_LEVEL}"})
+         "validation": f"1/gamma={VALIDATION_NOISE_LEVEL}"},
+        describe=denoising_by_level)
 
 
 if __name__ == "__main__":

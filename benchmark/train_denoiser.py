@@ -61,22 +61,27 @@ def denoiser_arguments(description, run_name, output_name, lr):
     return parser
 
 
-def train_and_export(model, loss_fn, make_validate, args, command, provenance):
+def train_and_export(model, loss_fn, make_validate, args, command, provenance, describe=None):
     """Train ``model`` on CBSD432 patches (resumably), export its best validated weights.
 
     ``make_validate(crops)`` returns the validation function for the held-out centre crops;
-    ``provenance`` is completed with data, steps, wall time, validation PSNR and the command.
+    ``provenance`` is completed with data, steps, wall time, validation PSNR and the command, and
+    with ``describe(model, crops)`` (a dict of measurements of the exported weights) when given.
     """
     torch.manual_seed(args.seed)
     train_files, val_files = cbsd432_split()
     sampler = PatchSampler(train_files, args.patch, seed=args.seed)
-    validate = make_validate(validation_crops(val_files[:args.validation_images], 96))
+    crops = validation_crops(val_files[:args.validation_images], 96)
+    validate = make_validate(crops)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     run = ResumableRun(args.run_dir)
     step, elapsed = train(model, optimizer, sampler, loss_fn, validate, run, args.steps,
                           args.batch, validate_every=100,
                           max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
     best = best_weights(run, model, validate, step, elapsed)
+    if describe is not None:
+        model.load_state_dict(best["model"])
+        provenance = {**provenance, **describe(model.eval(), crops)}
     record = write_checkpoint(best["model"], args.output, {
         **provenance, "architecture": model.architecture,
         "data": f"CBSD432 train split ({len(train_files)} images), {args.patch}x{args.patch} "

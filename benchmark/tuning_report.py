@@ -5,7 +5,7 @@
 For every solver (its bare name) and alpha, each parameter combination of the run is scored by the
 PSNR of its last recorded point, averaged over the images and over the kernels of the file; the
 best combination is the one a tuned preset should hold. Also reported: the number of runs and the
-solver time they took (the sum of the last recorded times), the cost of tuning.
+solver time they took (the sum of the last recorded times), the cost of tuning. Each table shows the parameters that vary between its rows.
 """
 
 import argparse
@@ -25,14 +25,28 @@ def tuning_table(df):
     return table.reset_index()
 
 
+def parameters_of(solver_name):
+    """``{"lam": "0.5", ...}`` from benchopt's ``name[key=value,...]``."""
+    inside = solver_name[solver_name.index("[") + 1:-1] if "[" in solver_name else ""
+    return dict(item.split("=", 1) for item in inside.split(",") if item)
+
+
+def varying_parameters(names):
+    """For each name, the ``key=value`` of the parameters that differ between ``names``."""
+    parsed = [parameters_of(name) for name in names]
+    keys = sorted({k for p in parsed for k in p if len({q.get(k) for q in parsed}) > 1})
+    return [",".join(f"{k}={p.get(k)}" for k in keys) or "(defaults)" for p in parsed]
+
+
 def render(table):
     lines = []
     for (solver, alpha), rows in table.groupby(["solver", "alpha"]):
         rows = rows.sort_values("psnr", ascending=False)
+        labels = varying_parameters(rows["solver_name"])
         lines += [f"## {solver}, alpha = {alpha:g}", "",
                   "| parameters | mean PSNR (dB) | runs | solver time (s) |", "|---|---|---|---|"]
-        for i, row in enumerate(rows.itertuples()):
-            name = f"**{row.solver_name}**" if i == 0 else row.solver_name
+        for i, (label, row) in enumerate(zip(labels, rows.itertuples())):
+            name = f"**{label}**" if i == 0 else label
             lines.append(f"| {name} | {row.psnr:.2f} | {row.runs} | {row.seconds:.0f} |")
         lines.append("")
     lines.append(f"Total: {int(table['runs'].sum())} runs, {table['seconds'].sum():.0f} s of "

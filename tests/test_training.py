@@ -91,7 +91,7 @@ def test_cbsd432_split_is_disjoint_and_excludes_test_sets(monkeypatch):
 
 
 def test_entry_points_export_their_best_weights_with_provenance(tmp_path, monkeypatch):
-    from benchmark import train_denoiser, train_deq
+    from benchmark import train_bregman_denoiser, train_denoiser, train_deq
     from benchmark.weights import load_checkpoint
 
     monkeypatch.setenv("POISSON_DEBLUR_DATA", str(shared_data_dir()))
@@ -104,7 +104,15 @@ def test_entry_points_export_their_best_weights_with_provenance(tmp_path, monkey
                     "--patch", "16", "--train-max-iter", "2", "--validation-images", "1",
                     "--validation-max-iter", "2", "--run-dir", str(tmp_path / "run_deq"),
                     "--output", str(deq)])
-    for path, run in ((denoiser, "run_denoiser"), (deq, "run_deq")):
+    bregman = tmp_path / "bregman.pt"
+    train_bregman_denoiser.main(["--steps", "2", "--batch", "2", "--patch", "16",
+                                 "--validation-images", "1", "--run-dir",
+                                 str(tmp_path / "run_bregman"), "--output", str(bregman)])
+    record = json.loads(bregman.with_suffix(".json").read_text())
+    assert record["regularizer"] == "bregman" and "1/gamma ~ U[0.0, 0.1]" in record["data"]
+    assert set(record["denoising_by_noise_level"]["0.02"]) == {"noisy_psnr", "denoised_psnr",
+                                                               "min_output"}
+    for path, run in ((denoiser, "run_denoiser"), (deq, "run_deq"), (bregman, "run_bregman")):
         record = json.loads(path.with_suffix(".json").read_text())
         best = ResumableRun(tmp_path / run).best()
         assert record["steps_trained"] == 2 and record["steps"] == best["step"]
