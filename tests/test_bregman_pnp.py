@@ -174,6 +174,9 @@ def test_alpha_without_table_entry_is_an_error_not_a_default():
     assert bregman_pnp_parameters("b_red", 40, "paper") == dict(lam_init=2.0, lam=0.5,
                                                                 tau_init=1.0, tau=0.05)
     assert bregman_pnp_parameters("b_pnp", 60, "paper")["lam"] == 0.025
+    for solver in ("b_red", "b_pnp"):  # the tuned preset covers the benchmark's alphas
+        for alpha in (40, 60, 100):
+            BregmanPnPParameters(**bregman_pnp_parameters(solver, alpha))
     for solver in ("b_red", "b_pnp"):
         with pytest.raises(ValueError, match=rf"No paper parameters of {solver} for alpha=100"):
             bregman_pnp_parameters(solver, 100, "paper")
