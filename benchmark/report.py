@@ -244,6 +244,15 @@ def provenance(df, benchmark_dir):
     ]
 
 
+def protocol_link(out):
+    """Relative link to the protocol file of ``out`` or, for a sub-folder of results, of its
+    parent; None when there is neither."""
+    for folder, link in ((out, PROTOCOL_FILE), (out.parent, f"../{PROTOCOL_FILE}")):
+        if (folder / PROTOCOL_FILE).is_file():
+            return link
+    return None
+
+
 def write_report(results_files, out, benchmark_dir="."):
     """Write the tables, figures and README of ``results_files`` (one path or a list) into
     ``out``; return the paths written."""
@@ -269,9 +278,10 @@ def write_report(results_files, out, benchmark_dir="."):
               f"    python -m benchmark.report {' '.join(map(str, names))} --out {out}", "",
               "from the benchopt result files below. Do not edit by hand: rerun the command.", "",
               *provenance(df, benchmark_dir), ""]
-    if (out / PROTOCOL_FILE).is_file():
+    protocol = protocol_link(out)
+    if protocol:
         readme += [f"Protocol and every difference from the paper's: [{PROTOCOL_FILE}]"
-                   f"({PROTOCOL_FILE}).", ""]
+                   f"({protocol}).", ""]
     readme += ["## PSNR (last iterate, mean over the images of each setting)", "",
                tables["psnr"], "## SSIM", "", tables["ssim"],
                "## Iterations and wall time", "", runs, "## Figures", ""]

@@ -10,7 +10,7 @@ import matplotlib.image
 import pandas as pd
 import pytest
 
-from benchmark.report import write_report
+from benchmark.report import protocol_link, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHOPT = [sys.executable, "-m", "benchopt"]
@@ -105,6 +105,16 @@ def test_report_reads_several_result_files_as_one(benchopt_run, tmp_path):
     readme = (tmp_path / "two" / "README.md").read_text()
     assert "first.parquet` (richardson_lucy)" in readme
     assert "second.parquet` (pidsplit, tv_md)" in readme
+
+
+def test_report_links_the_protocol_of_its_folder_or_of_the_parent(tmp_path):
+    sub = tmp_path / "bregman"
+    sub.mkdir()
+    assert protocol_link(sub) is None
+    (tmp_path / "protocol.md").write_text("protocol")
+    assert protocol_link(sub) == "../protocol.md"
+    (sub / "protocol.md").write_text("own protocol")
+    assert protocol_link(sub) == "protocol.md"
 
 
 def test_benchopt_test_fails_when_a_solver_cannot_be_imported(tmp_path):
