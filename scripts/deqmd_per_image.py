@@ -13,11 +13,11 @@ import argparse
 import time
 
 from benchmark.deq import TOL, reconstruct
-from benchmark.device import select_device
 from benchmark.images import load_set3c
 from benchmark.metrics import psnr, ssim
-from benchmark.physics import blur_operator, kernel_name_of
+from benchmark.physics import kernel_name_of
 from benchmark.problem import make_problem
+from benchmark.runner import prepare_problem
 from benchmark.weights import load_regularizer
 
 
@@ -30,11 +30,9 @@ def main():
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
 
-    device = select_device(args.device)
     x_true, names = load_set3c()
     problem = make_problem(x_true, names, args.kernel, args.alpha, args.seed)
-    y = problem["y"].to(device)
-    operator = blur_operator(problem["kernel"], tuple(y.shape[1:]), device=device)
+    y, operator, device = prepare_problem(problem["y"], problem["kernel"], args.device)
     model, record = load_regularizer("red", kernel_name_of(problem["kernel"]), args.alpha, device)
     start = time.perf_counter()
     result = reconstruct(y, operator, model, TOL, args.max_iter)
