@@ -157,3 +157,19 @@ def test_readme_solver_template_passes_benchopt_test(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "passed" in output.splitlines()[-1] and "failed" not in output.splitlines()[-1]
+
+
+def test_deqmd_per_image_names_the_missing_checkpoint(tmp_path):
+    """The per-image script loads weights by the registry rules; an empty folder is a clear error."""
+    from conftest import shared_data_dir
+
+    env = {**os.environ, "POISSON_DEBLUR_OFFLINE": "1",
+           "POISSON_DEBLUR_DATA": str(shared_data_dir())}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "deqmd_per_image.py"), "--kernel", "motion",
+         "--alpha", "100", "--weights-dir", str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert "WeightsError: No deq checkpoint for regularizer='red', kernel='motion'" in last
+    assert str(tmp_path) in last
