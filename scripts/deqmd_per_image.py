@@ -21,7 +21,7 @@ from benchmark.deq import TOL, DEQMirrorDescent, PoissonPotential
 from benchmark.images import SET3C_NAMES, load_set3c
 from benchmark.metrics import psnr, ssim
 from benchmark.mirror_descent import initial_point
-from benchmark.physics import kernel_name_of
+from benchmark.physics import KERNEL_NAMES, kernel_name_of
 from benchmark.problem import make_problem
 from benchmark.runner import prepare_problem
 from benchmark.weights import WEIGHTS_DIR, load_regularizer
@@ -29,7 +29,7 @@ from benchmark.weights import WEIGHTS_DIR, load_regularizer
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kernel", default="motion", choices=["gaussian", "uniform", "motion"])
+    parser.add_argument("--kernel", default="motion", choices=KERNEL_NAMES)
     parser.add_argument("--alpha", type=float, default=100.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-iter", type=int, default=300)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from benchmark.report import protocol_link, write_report
+from conftest import shared_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHOPT = [sys.executable, "-m", "benchopt"]
@@ -161,8 +162,6 @@ def test_readme_solver_template_passes_benchopt_test(tmp_path):
 
 def test_deqmd_per_image_names_the_missing_checkpoint(tmp_path):
     """The per-image script loads weights by the registry rules; an empty folder is a clear error."""
-    from conftest import shared_data_dir
-
     env = {**os.environ, "POISSON_DEBLUR_OFFLINE": "1",
            "POISSON_DEBLUR_DATA": str(shared_data_dir())}
     result = subprocess.run(
