@@ -7,8 +7,9 @@ message that says so (no silent default).
 """
 
 from benchmark.algorithms.bregman_pnp import BregmanPnPParameters
+from benchmark.parameters import check_choice, check_choice_or_number, check_device
 from benchmark.runner import prepare_problem, run_iterations
-from benchmark.tuned_parameters import bregman_pnp_parameters
+from benchmark.tuned_parameters import BREGMAN_PNP_PRESETS, bregman_pnp_parameters
 from benchmark.weights import WeightsError, load_bregman_denoiser
 
 FROM_PRESET = "preset"
@@ -18,7 +19,16 @@ class BregmanPnPSolverMixin:
     """``skip``/``set_objective``/``run``/``get_result`` for a solver with ``algorithm``,
     ``preset`` and ``preset_parameters`` (benchopt parameters that default to the preset)."""
 
+    def check_parameters(self):
+        """ValueError on a parameter outside its set of values (the allowed ones in the text)."""
+        check_choice("preset", self.preset, sorted(BREGMAN_PNP_PRESETS))
+        check_choice("backtracking", self.backtracking, (False, True))
+        check_device(self.device)
+        for name in self.preset_parameters:
+            check_choice_or_number(name, getattr(self, name), (FROM_PRESET,))
+
     def parameters_for(self, alpha):
+        self.check_parameters()
         given = {name: getattr(self, name) for name in self.preset_parameters}
         values = {k: float(v) for k, v in given.items() if v != FROM_PRESET}
         if len(values) < len(given):
@@ -26,6 +36,9 @@ class BregmanPnPSolverMixin:
         return BregmanPnPParameters(**values)
 
     def skip(self, y, kernel, alpha):
+        """Skip an alpha that the preset has no entry for (the message names the alphas that
+        have one) and a missing denoiser; a wrong parameter value is an error, not a skip."""
+        self.check_parameters()
         try:
             self.parameters_for(alpha)
             load_bregman_denoiser()

@@ -17,7 +17,11 @@ from pathlib import Path
 
 ENV_DATA_DIR = "POISSON_DEBLUR_DATA"
 ENV_OFFLINE = "POISSON_DEBLUR_OFFLINE"
+# Tests that need real data skip when it is missing, unless this is set to 1 (CI): then they fail.
+ENV_REQUIRE_DATA = "POISSON_DEBLUR_REQUIRE_DATA"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FETCH_HINT = ("`python -m benchmark.fetch_data` downloads every data set into one folder "
+              "(needs network)")
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -27,6 +31,12 @@ class DataNotFoundError(FileNotFoundError):
 def download_allowed():
     """False when the user asked for offline mode (``POISSON_DEBLUR_OFFLINE=1``)."""
     return os.environ.get(ENV_OFFLINE, "0") not in ("1", "true", "yes")
+
+
+def data_required():
+    """True when missing data must fail the tests instead of skipping them
+    (``POISSON_DEBLUR_REQUIRE_DATA=1``)."""
+    return os.environ.get(ENV_REQUIRE_DATA, "0") in ("1", "true", "yes")
 
 
 def cache_dir():
@@ -70,5 +80,5 @@ def not_found_message(name, what, reason, extra_dirs=()):
     return (
         f"{what} is not on disk and {reason}.\nSearched:\n  {searched}\n"
         f"Put the files in one of these folders, or set {ENV_DATA_DIR} to a folder that "
-        f"holds '{name}/'."
+        f"holds '{name}/'; {FETCH_HINT}."
     )

@@ -71,16 +71,17 @@ def stack(images, names):
     return torch.stack(images), list(names)
 
 
-def download_dataset(name):
-    """Download deepinv's ``<name>.zip`` into its cache; a failure leaves no folder behind.
+def download_dataset(name, root=None):
+    """Download deepinv's ``<name>.zip`` into ``root/<name>`` (default: deepinv's cache); a
+    failure or an interruption leaves no ``<name>`` folder behind.
 
     deepinv's ``load_dataset`` creates the target folder before downloading, so an interrupted
     download would later read as an empty data set. We download into a temporary folder beside
-    the cache and move the extracted folder in place only when everything succeeded.
+    the target and move the extracted folder in place only when everything succeeded.
     """
     from deepinv.utils.demo import load_dataset
 
-    target = cache_dir() / "datasets" / name
+    target = (cache_dir() / "datasets" if root is None else Path(root)) / name
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{name}-download-") as tmp:
         load_dataset(name, transform=None, data_dir=tmp, download=True)

@@ -3,10 +3,12 @@ r"""Image-quality metrics of the benchmark, per image of a batch.
 * PSNR: :math:`10 \log_{10}(1 / \mathrm{MSE})` on images clipped to [0, 1];
 * SSIM: Wang et al. (IEEE TIP 2004), scikit-image's implementation on the RGB image
   (``channel_axis``), data range 1, Gaussian window of sigma 1.5;
-* LPIPS (Zhang et al., CVPR 2018) through deepinv, only when its backbone weights can be loaded.
+* LPIPS (Zhang et al., CVPR 2018) through deepinv (torchmetrics' AlexNet variant), only when
+  torchvision's ImageNet AlexNet weights are in torch's hub cache: a run never downloads them.
 """
 
-import warnings
+import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -37,18 +39,41 @@ def ssim(x, x_true):
     return torch.tensor(np.array(values, dtype=np.float64))
 
 
+def lpips_backbone_file():
+    """Where torchvision keeps the ImageNet AlexNet weights that LPIPS needs (torch's hub cache,
+    ``$TORCH_HOME/hub/checkpoints``, by default ``~/.cache/torch/hub/checkpoints``)."""
+    from urllib.parse import urlparse
+
+    import torchvision
+
+    url = torchvision.models.AlexNet_Weights.IMAGENET1K_V1.url
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name
+
+
+LPIPS_MISSING = ("LPIPS is not computed: its backbone weights (torchvision's ImageNet AlexNet, "
+                 "{file}) are not available; to enable it, run `python -m benchmark.fetch_data "
+                 "--lpips` once with network.")
+
+
 def lpips_model(device="cpu"):
-    """deepinv's LPIPS (AlexNet), or None with a one-line warning when it cannot be loaded."""
+    """deepinv's LPIPS (AlexNet), or None when its backbone weights are not on disk.
+
+    The weights are never downloaded during a run: without them, one line says that LPIPS is
+    not computed and how to enable it, once per process.
+    """
     if "model" not in _LPIPS:
+        _LPIPS["model"] = None
+        backbone = lpips_backbone_file()
+        if not backbone.is_file():
+            print("\n" + LPIPS_MISSING.format(file=backbone), file=sys.stderr, flush=True)
+            return None
         try:
             from deepinv.loss.metric import LPIPS
 
             _LPIPS["model"] = LPIPS(device=device)
         except Exception as exc:
-            warnings.warn(f"LPIPS left out: its backbone could not be loaded "
-                          f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]}).",
-                          stacklevel=2)
-            _LPIPS["model"] = None
+            print(f"\nLPIPS is not computed: its backbone could not be loaded from {backbone} "
+                  f"({type(exc).__name__}).", file=sys.stderr, flush=True)
     return _LPIPS["model"]
 
 

@@ -40,6 +40,20 @@ class MirrorState:
     grad: torch.Tensor
     tau: torch.Tensor
 
+    def subset(self, index):
+        """The state of the images ``index`` of the batch (copies)."""
+        return MirrorState(x=self.x[index], value=self.value[index], grad=self.grad[index],
+                           tau=self.tau[index])
+
+    def replace(self, index, sub):
+        """A new state equal to this one, with the images ``index`` taken from ``sub``."""
+        fields = {}
+        for name in ("x", "value", "grad", "tau"):
+            full = getattr(self, name).clone()
+            full[index] = getattr(sub, name)
+            fields[name] = full
+        return MirrorState(**fields)
+
 
 @dataclass
 class StepInfo:

@@ -130,14 +130,19 @@ class ScalarPotential(nn.Module):
         return potential_and_grad(self, x, create_graph)
 
 
+REGULARIZERS = {"red": REDPotential, "scalar": ScalarPotential}
+
+
+def check_regularizer_name(name):
+    """``name`` if it is a regulariser of :data:`REGULARIZERS`, else a ValueError naming them."""
+    if name not in REGULARIZERS:
+        raise ValueError(f"Unknown regularizer {name!r}; choose one of {sorted(REGULARIZERS)}.")
+    return name
+
+
 def build_regularizer(name, architecture=None):
     """``"red"`` -> :class:`REDPotential`, ``"scalar"`` -> :class:`ScalarPotential`."""
-    architecture = architecture or {}
-    if name == "red":
-        return REDPotential(**architecture)
-    if name == "scalar":
-        return ScalarPotential(**architecture)
-    raise ValueError(f"Unknown regularizer {name!r}; choose 'red' or 'scalar'.")
+    return REGULARIZERS[check_regularizer_name(name)](**(architecture or {}))
 
 
 def load_authors_state_dict(model, state_dict):

@@ -13,6 +13,11 @@ read as one. Writes, from the last recorded point of every run (averaged over re
   the first image of the setting, with PSNR in each caption;
 - ``README.md``: all of the above with the command, commit, machine and run time read from the file.
 
+A run that benchopt cut short (its time limit, ``--timeout``; see ``benchmark/runner.py``) is not
+a result like the others: every table shows its cells with the reason, e.g. ``22.61 (timeout)``,
+leaves them out of the best value of the column, marks the mean it enters, and says below the
+table how to rerun; the figures label it too.
+
 The ground truth and the observation are rebuilt with the benchmark's own dataset classes (the
 noise is drawn from the recorded seed, so they are the ones the solvers saw, bit for bit). The
 reconstructions are benchopt's ``objective_reconstruction`` frames (first image, <= 128 pixels
@@ -31,6 +36,7 @@ import torch
 from benchmark.cache_key import NOT_RUN_TIME
 from benchmark.frames import reconstruction_frame
 from benchmark.metrics import psnr
+from benchmark.runner import SOLVER_RULE, STOP_REASON, STOPPED_BY
 
 PROTOCOL_FILE = "protocol.md"
 METRICS = {"psnr": ("objective_psnr", "PSNR (dB)", "{:.2f}"),
@@ -75,11 +81,61 @@ def last_records(df, by):
     return df.sort_values("stop_val").groupby(by).tail(1)
 
 
+def cut_short_labels(records):
+    """Per record: benchopt's reason (``"timeout"``, ...) when the run was cut short by benchopt
+    before the solver's own rule, else ``""`` (stopped by the solver, or not recorded: result
+    files written before the stop was recorded, solvers that do not use the shared runner)."""
+    if STOPPED_BY not in records.columns:
+        return pd.Series("", index=records.index)
+    by = records[STOPPED_BY]
+    return by.where(by.notna() & (by != SOLVER_RULE), "").astype(str)
+
+
+def ended_by_labels(records):
+    """Per record, how its run ended, as the summary tables show it: ``"solver"`` (its own
+    rule), ``"CUT SHORT (timeout)"`` (benchopt stopped it first), ``"run once"`` (no iterations),
+    ``"?"`` (not recorded)."""
+    flags = cut_short_labels(records)
+    labels = pd.Series("?", index=records.index)
+    if "sampling_strategy" in records.columns:
+        strategy = records["sampling_strategy"].astype(str).str.lower()
+        labels = labels.mask(strategy == "run_once", "run once")
+    if STOPPED_BY in records.columns:
+        labels = labels.mask(records[STOPPED_BY] == SOLVER_RULE, "solver")
+    return labels.mask(flags != "", "CUT SHORT (" + flags + ")")
+
+
 def final_points(df):
-    """Last recorded point of every run, then the mean over repetitions per (setting, solver)."""
-    last = last_records(df, ["setting", "solver", "idx_rep"])
+    """Last recorded point of every run, then the mean over repetitions per (setting, solver);
+    ``cut_short`` holds benchopt's reason when any repetition was cut short, else ``""``."""
+    last = last_records(df, ["setting", "solver", "idx_rep"]).copy()
+    last["cut_short"] = cut_short_labels(last)
     columns = ["objective_psnr", "objective_ssim", "stop_val", "time"]
-    return last.groupby(["setting", "solver"], sort=False)[columns].mean().reset_index()
+    grouped = last.groupby(["setting", "solver"], sort=False)
+    final = grouped[columns].mean()
+    final["cut_short"] = grouped["cut_short"].agg(lambda v: ", ".join(sorted(set(v) - {""})))
+    return final.reset_index()
+
+
+def cut_short_runs(df):
+    """The last records of the runs that benchopt cut short: setting, solver, reason, message."""
+    last = last_records(df, ["setting", "solver", "idx_rep"]).copy()
+    last["cut_short"] = cut_short_labels(last)
+    last = last[last["cut_short"] != ""]
+    if STOP_REASON not in last.columns:
+        last[STOP_REASON] = ""
+    return last.sort_values(["setting", "solver"])
+
+
+def cut_short_note(final):
+    """Lines under a table that holds cut-short runs (none when it holds none)."""
+    reasons = sorted(set(", ".join(final["cut_short"]).split(", ")) - {""})
+    if not reasons:
+        return ""
+    return (f"\n({'/'.join(reasons)}): the run was cut short by benchopt ({', '.join(reasons)}) "
+            "before the solver's own stopping rule, so the value is not the solver's result: it "
+            "is never the column's best, and a mean that includes it is marked. Rerun with "
+            "`--timeout` giving more time (e.g. `--timeout 30m`).\n")
 
 
 def ordered_settings(df):
@@ -93,36 +149,72 @@ def ordered_settings(df):
 
 
 def metric_table(final, settings, metric):
-    """Markdown table of ``metric``: solvers by mean (best first), best of each column in bold."""
+    """Markdown table of ``metric``: solvers by mean (best first), best of each column in bold.
+
+    A cell of a run cut short by benchopt reads ``value (timeout)``, is never bold, and marks the
+    mean of its row; a note under the table says what that means.
+    """
     column, name, fmt = METRICS[metric]
     table = final.pivot(index="solver", columns="setting", values=column)
     table = table.reindex(columns=settings)
+    flags = final.pivot(index="solver", columns="setting", values="cut_short")
+    flags = flags.reindex(index=table.index, columns=settings).fillna("")
     table["mean"] = table.mean(axis=1, skipna=False)
-    table = table.sort_values("mean", ascending=False)
+    flags["mean"] = flags.apply(lambda row: ", ".join(sorted(set(row) - {""})), axis=1)
+    order = table["mean"].sort_values(ascending=False).index
+    table, flags = table.loc[order], flags.loc[order]
     header = f"| {name} | " + " | ".join(table.columns) + " |"
     lines = [header, "|" + " --- |" * (len(table.columns) + 1)]
-    best = table.max(axis=0)
+    best = table.where(flags == "").max(axis=0)
     for solver, row in table.iterrows():
         cells = []
         for setting, value in row.items():
-            text = "–" if pd.isna(value) else fmt.format(value)
-            cells.append(f"**{text}**" if not pd.isna(value) and value == best[setting] else text)
+            flag = flags.at[solver, setting]
+            if pd.isna(value):
+                cells.append("–")
+            elif flag:
+                cells.append(f"{fmt.format(value)} ({flag})")
+            else:
+                text = fmt.format(value)
+                cells.append(f"**{text}**" if value == best[setting] else text)
         lines.append(f"| {solver} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + cut_short_note(final)
 
 
 def runs_table(final, settings):
-    """Markdown table of iterations and wall time (seconds) per solver and setting."""
+    """Markdown table of iterations and wall time (seconds) per solver and setting; a run cut
+    short by benchopt says so in its cell."""
     lines = ["Iterations are benchopt's `stop_val` of the last record: a callback solver's final "
              "record comes one count after its last step, so a cap of N iterations reads N + 1. "
              "Time is benchopt's solver timer (the evaluation of metrics excluded).", "",
              "| solver | " + " | ".join(settings) + " |", "|" + " --- |" * (len(settings) + 1)]
     for solver, part in final.groupby("solver", sort=False):
         part = part.set_index("setting")
-        cells = [f"{part.at[s, 'stop_val']:.0f} it. / {part.at[s, 'time']:.1f} s"
-                 if s in part.index else "–" for s in settings]
+        cells = []
+        for s in settings:
+            if s not in part.index:
+                cells.append("–")
+                continue
+            cell = f"{part.at[s, 'stop_val']:.0f} it. / {part.at[s, 'time']:.1f} s"
+            flag = part.at[s, "cut_short"]
+            cells.append(f"{cell}, cut short ({flag})" if flag else cell)
         lines.append(f"| {solver} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + cut_short_note(final)
+
+
+def cut_short_section(df):
+    """Markdown lines that list the runs benchopt cut short, with the line each one printed."""
+    runs = cut_short_runs(df)
+    if runs.empty:
+        return []
+    lines = ["## Runs cut short by benchopt", "",
+             "These runs did not end by their solver's own rule: their numbers above are marked "
+             "and are not results. Rerun with more time (e.g. `--timeout 30m`).", ""]
+    for row in runs.itertuples():
+        message = getattr(row, STOP_REASON)
+        message = message if isinstance(message, str) and message else row.cut_short
+        lines.append(f"- {row.setting}: {message}")
+    return lines + [""]
 
 
 def slug(text):
@@ -139,10 +231,13 @@ def plot_curves(df, setting, path):
     part = df[(df["setting"] == setting) & (df["idx_rep"] == df["idx_rep"].min())]
     for solver, run in part.groupby("solver", sort=False):
         run = run.sort_values("stop_val")
+        flag = cut_short_labels(run.tail(1)).iloc[0]
+        label = f"{solver} (cut short: {flag})" if flag else solver
         if len(run) == 1:
-            ax.axhline(run["objective_psnr"].iloc[0], color="gray", linestyle="--", label=solver)
+            ax.axhline(run["objective_psnr"].iloc[0], color="gray", linestyle="--", label=label)
             continue
-        ax.plot(run["time"].clip(lower=1e-4), run["objective_psnr"], marker=".", label=solver)
+        ax.plot(run["time"].clip(lower=1e-4), run["objective_psnr"], marker=".", label=label,
+                linestyle=":" if flag else "-")
     ax.set_xscale("log")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("PSNR (dB)")
@@ -188,8 +283,11 @@ def plot_reconstructions(df, setting, benchmark_dir, path):
     x_true, y, _ = rebuild_problem(benchmark_dir, part.iloc[0])
     panels = [("ground truth", x_true[:1]),
               (f"observation y: {psnr(y, x_true).mean().item():.2f} dB", y[:1])]
+    last = last.assign(cut_short=cut_short_labels(last))
     for row in last.sort_values("objective_psnr", ascending=False).itertuples():
-        panels.append((f"{row.solver}: {row.objective_psnr:.2f} dB", row.objective_reconstruction))
+        flag = f" ({row.cut_short})" if row.cut_short else ""
+        panels.append((f"{row.solver}: {row.objective_psnr:.2f} dB{flag}",
+                       row.objective_reconstruction))
     fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 3.0))
     for ax, (caption, image) in zip(np.atleast_1d(axes), panels):
         if isinstance(image, torch.Tensor):
@@ -282,6 +380,7 @@ def write_report(results_files, out, benchmark_dir="."):
     if protocol:
         readme += [f"Protocol and every difference from the paper's: [{PROTOCOL_FILE}]"
                    f"({protocol}).", ""]
+    readme += cut_short_section(df)
     readme += ["## PSNR (last iterate, mean over the images of each setting)", "",
                tables["psnr"], "## SSIM", "", tables["ssim"],
                "## Iterations and wall time", "", runs, "## Figures", ""]

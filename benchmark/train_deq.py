@@ -1,12 +1,17 @@
 r"""Train DEQ-MD's RED regulariser end to end by Jacobian-free backpropagation.
 
-    python -m benchmark.train_deq --alpha 60 --kernels gaussian uniform motion --steps 300
+    python -m benchmark.train_deq --alpha 60 --kernels gaussian uniform motion --steps 300 \
+        [--solver lbfgs] [--device auto]
 
 For each batch of clean CBSD432 patches :math:`x`: a kernel is drawn from ``--kernels``, Poisson
 noise is drawn afresh, :math:`y = \mathcal{P}(\alpha A x)/\alpha`; the DEQ-MD fixed point
-:math:`x^*` is computed without a graph (``--train-max-iter`` iterations at most), then one more
-mirror step :math:`T_\theta(x^*)` is taken with the graph and the loss
-:math:`\|T_\theta(x^*) - x\|^2` is backpropagated to :math:`\theta` (JFB, Fung et al. 2022). The
+:math:`x^*` is computed without a graph by the fixed-point solver ``--solver`` (``lbfgs``, the
+default: the equilibrium itself, to a fixed-point residual of ``--train-tol``; ``mirror``: the
+paper's iteration, an early-stopped iterate), then one more mirror step :math:`T_\theta(x^*)` is
+taken with the graph and the loss :math:`\|T_\theta(x^*) - x\|^2` is backpropagated to
+:math:`\theta` (JFB, Fung et al. 2022). Validation reconstructs with the same solver, so training
+and test see the same point. ``metrics.csv`` logs, per step, the share of the batch's fixed points
+that met the tolerance (``converged``) and their mean number of network evaluations. The
 network starts from the pre-trained gradient-step denoiser (``benchmark/weights/red_denoiser.pt``).
 
 Resumable (``--run-dir``), logged to ``metrics.csv``. The weights are exported to
@@ -15,11 +20,21 @@ is that of DEQ-MD reconstructions of held-out CBSD432 centre crops.
 """
 
 import argparse
+import csv
 import sys
 
 import torch
 
-from benchmark.deq import PoissonPotential, jfb_output, reconstruct, solve
+from benchmark.deq import (
+    DEFAULT_MAX_ITER,
+    DEFAULT_TOL,
+    SOLVERS,
+    PoissonPotential,
+    jfb_output,
+    make_solver,
+    reconstruct,
+)
+from benchmark.device import describe_device, select_device
 from benchmark.metrics import psnr
 from benchmark.mirror_descent import initial_point
 from benchmark.physics import get_kernel, simulate
@@ -29,34 +44,44 @@ from benchmark.training_data import PatchSampler, cbsd432_split, validation_crop
 from benchmark.weights import WEIGHTS_DIR, find_checkpoint, load_checkpoint, write_checkpoint
 
 
-def make_loss(kernels, alpha, max_iter, tol):
+def make_loss(kernels, alpha, solver, tol, max_iter, device):
+    """JFB loss of one batch: a kernel drawn from ``kernels``, fresh Poisson noise, the fixed
+    point by ``solver`` (no graph), one mirror step with the graph. Returns ``(loss, extras)``:
+    the share of the batch's fixed points that met ``tol`` and their mean evaluations."""
     def loss_fn(model, clean):
+        clean = clean.to(device)
         kernel = kernels[int(torch.randint(len(kernels), (1,)))]
         y, operator = simulate(clean, kernel, alpha, seed=int(torch.randint(2**31, (1,))))
-        for p in model.parameters():
-            p.requires_grad_(False)
+        model.requires_grad_(False)
         potential = PoissonPotential(y, operator, model)
         with torch.no_grad():
-            fixed_point = solve(potential, initial_point(y, operator), tol, max_iter)
-        for p in model.parameters():
-            p.requires_grad_(True)
-        return ((jfb_output(potential, fixed_point) - clean) ** 2).mean()
+            fixed_point = make_solver(solver, potential, initial_point(y, operator), tol,
+                                      max_iter).run()
+        model.requires_grad_(True)
+        loss = ((jfb_output(potential, fixed_point) - clean) ** 2).mean()
+        return loss, {"converged": float(fixed_point.converged.float().mean()),
+                      "evaluations": float(fixed_point.evaluations.float().mean())}
     return loss_fn
 
 
-def make_validator(crops, kernels, alpha, max_iter):
+def make_validator(crops, kernels, alpha, solver, max_iter):
+    """Mean PSNR of DEQ-MD (``solver``, its default tolerance) over the crops and kernels."""
     problems = [simulate(crops, kernel, alpha, seed=1000 + i) for i, kernel in enumerate(kernels)]
 
     def validate(model):
-        model.eval()
-        for p in model.parameters():
-            p.requires_grad_(False)
-        scores = [float(psnr(reconstruct(y, op, model, max_iter=max_iter).x, crops).mean())
+        model.eval().requires_grad_(False)
+        scores = [float(psnr(reconstruct(y, op, model, solver, max_iter=max_iter).x, crops).mean())
                   for y, op in problems]
-        for p in model.parameters():
-            p.requires_grad_(True)
+        model.requires_grad_(True)
         return sum(scores) / len(scores)
     return validate
+
+
+def converged_share(log_path):
+    """Share of the training fixed points that met the tolerance, over the whole run's log."""
+    with open(log_path, newline="") as f:
+        values = [float(r["converged"]) for r in csv.DictReader(f) if r.get("converged")]
+    return sum(values) / len(values) if values else None
 
 
 def main(argv=None):
@@ -65,57 +90,79 @@ def main(argv=None):
     parser.add_argument("--kernels", nargs="+", default=["gaussian", "uniform", "motion"])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--patch", type=int, default=48)
-    parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--train-max-iter", type=int, default=40)
-    parser.add_argument("--train-tol", type=float, default=1e-4)
+    parser.add_argument("--patch", type=int, default=128,
+                        help="training crop size (at least 64: the motion kernel is 23x23)")
+    parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--solver", default="lbfgs", choices=sorted(SOLVERS),
+                        help="fixed-point solver of training and validation (lbfgs: the "
+                             "equilibrium; mirror: the paper's early-stopped iteration)")
+    parser.add_argument("--train-tol", type=float, default=None,
+                        help="tolerance of the training fixed points (default: the solver's)")
+    parser.add_argument("--train-max-iter", type=int, default=None,
+                        help="iteration cap of the training fixed points (default: the solver's)")
     parser.add_argument("--validation-images", type=int, default=4)
-    parser.add_argument("--validation-max-iter", type=int, default=100)
+    parser.add_argument("--validation-size", type=int, default=96)
+    parser.add_argument("--validation-max-iter", type=int, default=None)
+    parser.add_argument("--device", default="auto", help="auto (CUDA when torch sees it), cpu, cuda")
     parser.add_argument("--run-dir", default=None)
     parser.add_argument("--output", default=None,
                         help="checkpoint to write (default benchmark/weights/<name>.pt)")
     parser.add_argument("--max-minutes", type=float, default=None)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.patch < 64:
+        parser.error(f"--patch must be at least 64 (the motion kernel is 23x23), got {args.patch}")
 
     kernel_tag = args.kernels[0] if len(args.kernels) == 1 else "all"
     name = f"red_{kernel_tag}_a{int(args.alpha)}"
     run_dir = args.run_dir or str(WEIGHTS_DIR / "runs" / name)
+    device = select_device(args.device)
+    tol = DEFAULT_TOL[args.solver] if args.train_tol is None else args.train_tol
+    max_iter = DEFAULT_MAX_ITER[args.solver] if args.train_max_iter is None else args.train_max_iter
     torch.manual_seed(args.seed)
     kernels = [get_kernel(k) for k in args.kernels]
     train_files, val_files = cbsd432_split()
     sampler = PatchSampler(train_files, args.patch, seed=args.seed)
-    crops = validation_crops(val_files[:args.validation_images], 96)
-    validate = make_validator(crops, kernels, args.alpha, args.validation_max_iter)
+    crops = validation_crops(val_files[:args.validation_images], args.validation_size).to(device)
+    validate = make_validator(crops, kernels, args.alpha, args.solver, args.validation_max_iter)
 
     model = REDPotential()
     init = find_checkpoint("red", "none", 0, stage="denoiser")
     model.load_state_dict(load_checkpoint(init["path"], init["sha256"]))
+    model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     run = ResumableRun(run_dir)
-    loss_fn = make_loss(kernels, args.alpha, args.train_max_iter, args.train_tol)
+    loss_fn = make_loss(kernels, args.alpha, args.solver, tol, max_iter, device)
     step, elapsed = train(model, optimizer, sampler, loss_fn, validate, run, args.steps,
                           args.batch, validate_every=25,
                           max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
     best = best_weights(run, model, validate, step, elapsed)
+    share = converged_share(run.log_path)
     output = args.output or WEIGHTS_DIR / f"{name}.pt"
     record = write_checkpoint(best["model"], output, {
         "regularizer": "red", "kernel": kernel_tag, "alpha": args.alpha, "stage": "deq",
         "architecture": model.architecture, "initialisation": init["file"],
+        "fixed_point_solver": args.solver,
         "data": f"CBSD432 train split ({len(train_files)} images), {args.patch}x{args.patch} "
                 f"patches, batch {args.batch}, kernels {args.kernels}, Poisson noise redrawn "
-                f"per batch; fixed point cap {args.train_max_iter}, tol {args.train_tol}",
+                f"per batch; training fixed points by {args.solver!r} to tol {tol:g}, "
+                f"cap {max_iter}",
+        "converged_share": None if share is None else round(share, 4),
         "steps": best["step"], "steps_trained": step, "complete": step >= args.steps,
-        "wall_time_s": round(elapsed, 1), "validation_psnr": round(best["val_psnr"], 3),
+        "wall_time_s": round(elapsed, 1), "device": describe_device(device),
+        "validation_psnr": round(best["val_psnr"], 3),
         "selection": "the weights of the best validation PSNR of the run (validated every "
                      "25 steps and at the end)",
-        "validation": f"DEQ-MD on {args.validation_images} held-out CBSD432 centre crops 96x96, "
-                      f"mean over kernels {args.kernels}, cap {args.validation_max_iter}",
+        "validation": f"DEQ-MD ({args.solver!r}, its default tolerance) on "
+                      f"{args.validation_images} held-out CBSD432 centre crops "
+                      f"{args.validation_size}x{args.validation_size}, mean over kernels "
+                      f"{args.kernels}",
         "command": "python -m benchmark.train_deq " + " ".join(sys.argv[1:] if argv is None
                                                                else argv),
     })
     print(f"step {step}/{args.steps}; best validation PSNR {best['val_psnr']:.2f} dB at step "
-          f"{best['step']} -> {record['file']}")
+          f"{best['step']}; training fixed points converged: "
+          f"{'n/a' if share is None else f'{100 * share:.1f}%'} -> {record['file']}")
 
 
 if __name__ == "__main__":

@@ -62,9 +62,16 @@ class ResumableRun:
                              "elapsed": elapsed}, self.best_path)
 
     def log(self, row):
+        """Append ``row`` to ``metrics.csv``; the columns are those of the file's header (the
+        row's keys when the file is new)."""
+        if self.log_path.is_file():
+            with open(self.log_path, newline="") as f:
+                fieldnames = next(csv.reader(f))
+        else:
+            fieldnames = list(row)
         new = not self.log_path.is_file()
         with open(self.log_path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=["step", "elapsed_s", "loss", "val_psnr"])
+            writer = csv.DictWriter(f, fieldnames=fieldnames, extrasaction="ignore")
             if new:
                 writer.writeheader()
             writer.writerow(row)
@@ -82,6 +89,9 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
           checkpoint_every=180.0, validate_every=50, max_seconds=None):
     """Run ``loss_fn(model, sampler.sample(batch))`` steps until ``steps`` in total.
 
+    ``loss_fn`` returns the loss, or ``(loss, extras)`` with ``extras`` a dict of numbers logged
+    beside it in ``metrics.csv`` (for example the share of converged fixed points).
+
     Saves ``run`` every ``checkpoint_every`` seconds, validates every ``validate_every`` steps and
     at the end (keeping the best validated weights in ``run.best_path``), and stops early (after
     saving) when ``max_seconds`` of this call have passed.
@@ -94,6 +104,7 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
         while step < steps:
             model.train()
             loss = loss_fn(model, sampler.sample(batch))
+            loss, extras = loss if isinstance(loss, tuple) else (loss, {})
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -103,7 +114,7 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
             if val is not None:
                 run.keep_if_best(model, step, val, elapsed)
             run.log({"step": step, "elapsed_s": round(elapsed, 1), "loss": loss.item(),
-                     "val_psnr": "" if val is None else round(val, 3)})
+                     "val_psnr": "" if val is None else round(val, 3), **extras})
             bar.set_postfix(loss=f"{loss.item():.2e}",
                             val=("-" if val is None else f"{val:.2f}"))
             bar.update(1)

@@ -1,23 +1,26 @@
 """DEQ-MD on set3c in one (kernel, alpha) setting: PSNR and SSIM of each image.
 
-    python scripts/deqmd_per_image.py --kernel motion --alpha 100 [--max-iter 300] [--device auto]
-        [--images butterfly] [--trace 100] [--weights-dir benchmark/weights]
+    python scripts/deqmd_per_image.py --kernel motion --alpha 100 [--solver mirror|lbfgs]
+        [--tol T] [--max-iter N] [--device auto] [--images butterfly] [--trace 100]
+        [--weights-dir benchmark/weights]
 
 benchopt's tables average over the images of a setting; the paper also quotes single images
 (butterfly, motion blur, alpha = 100). This runs the same reconstruction as ``solvers/deqmd.py``
-(same weights, same noise draw from ``--seed``, same stopping rule and cap; data found as the
-datasets find it, ``POISSON_DEBLUR_DATA`` first) and prints one line per image, the mean, the
-iterations and whether the cap was hit. ``--images`` keeps some images of the setting (their
-noise is that of the whole setting's draw); ``--trace N`` prints, every N iterations, each
-image's PSNR, step size tau and relative change (the stopping rule asks for < 2.5e-5), to see how
-far the fixed point is. ``--weights-dir`` compares checkpoints kept elsewhere (the same registry
+(same weights, same noise draw from ``--seed``, same fixed-point solver, stopping rule and cap;
+data found as the datasets find it, ``POISSON_DEBLUR_DATA`` first) and prints one line per image
+(PSNR, SSIM, network evaluations, fixed-point residual at tau 0.25), the mean, the iterations and
+whether the cap was hit. ``--images`` keeps some images of the setting (their noise is that of the
+whole setting's draw); ``--trace N`` prints, every N iterations, each image's PSNR and stopping
+quantity (relative change for ``mirror``, residual for ``lbfgs``), to see how far the fixed point
+is. ``--weights-dir`` compares checkpoints kept elsewhere (the same registry
 rules: a kernel-specific model first, else the all-kernel one of that alpha).
 """
 
 import argparse
 import time
 
-from benchmark.deq import TOL, DEQMirrorDescent, PoissonPotential
+from benchmark.deq import SOLVERS, PoissonPotential, make_solver
+from benchmark.equilibrium import fixed_point_residual
 from benchmark.images import SET3C_NAMES, load_set3c
 from benchmark.metrics import psnr, ssim
 from benchmark.mirror_descent import initial_point
@@ -32,7 +35,9 @@ def main():
     parser.add_argument("--kernel", default="motion", choices=KERNEL_NAMES)
     parser.add_argument("--alpha", type=float, default=100.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-iter", type=int, default=300)
+    parser.add_argument("--solver", default="mirror", choices=sorted(SOLVERS))
+    parser.add_argument("--tol", type=float, default=None, help="default: the solver's")
+    parser.add_argument("--max-iter", type=int, default=None, help="default: the solver's")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--images", nargs="+", choices=SET3C_NAMES, default=list(SET3C_NAMES))
     parser.add_argument("--trace", type=int, default=0, metavar="N",
@@ -47,18 +52,20 @@ def main():
     y, operator, device = prepare_problem(problem["y"][keep], problem["kernel"], args.device)
     model, record = load_regularizer("red", kernel_name_of(problem["kernel"]), args.alpha, device,
                                      weights_dir=args.weights_dir)
-    print(f"set3c {args.kernel} alpha={args.alpha:g} seed={args.seed}, weights {record['file']}")
+    print(f"set3c {args.kernel} alpha={args.alpha:g} seed={args.seed}, weights {record['file']}, "
+          f"solver {args.solver}")
 
     start = time.perf_counter()
-    solver = DEQMirrorDescent(PoissonPotential(y, operator, model), initial_point(y, operator),
-                              TOL, args.max_iter)
+    potential = PoissonPotential(y, operator, model)
+    solver = make_solver(args.solver, potential, initial_point(y, operator), args.tol,
+                         args.max_iter)
     while solver.stop_reason is None:
         solver.step()
         if args.trace and solver.iterations % args.trace == 0:
             values = psnr(solver.x.cpu(), x_true)
             per_image = "; ".join(
-                f"{name} {float(p):.2f} dB, tau {float(t):.3g}, change {float(c):.2e}"
-                for name, p, t, c in zip(names, values, solver.state.tau, solver.change))
+                f"{name} {float(p):.2f} dB, tau {float(t):.3g}, {float(c):.2e}"
+                for name, p, t, c in zip(names, values, solver.tau, solver.criterion))
             print(f"iteration {solver.iterations:5d} ({time.perf_counter() - start:.0f} s): "
                   f"{per_image}")
     elapsed = time.perf_counter() - start
@@ -66,8 +73,10 @@ def main():
 
     x = result.x.cpu()
     values = psnr(x, x_true), ssim(x, x_true)
-    for name, p, s in zip(names, *values):
-        print(f"{name:>10}: PSNR {float(p):6.2f} dB  SSIM {float(s):.4f}")
+    residual = fixed_point_residual(result.x, potential(result.x, None)[1]).cpu()
+    for name, p, s, n, r in zip(names, *values, result.evaluations.tolist(), residual):
+        print(f"{name:>10}: PSNR {float(p):6.2f} dB  SSIM {float(s):.4f}  {n} evaluations  "
+              f"residual {float(r):.1e}")
     print(f"{'mean':>10}: PSNR {float(values[0].mean()):6.2f} dB  "
           f"SSIM {float(values[1].mean()):.4f}")
     print(f"{result.iterations} iterations in {elapsed:.0f} s on {device}; "

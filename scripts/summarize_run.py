@@ -2,14 +2,19 @@
 
     python scripts/summarize_run.py outputs/<name>.parquet
 
-Columns: final PSNR / SSIM / KL per pixel, iterations and time at the last recorded point, and,
-for diagnosis only, the best PSNR met along the recorded curve with its iteration (an oracle
-that no solver uses: it shows how far a stopping rule lands from the best iterate).
+Columns: final PSNR / SSIM / KL per pixel, iterations and time at the last recorded point, how
+the run ended ("solver": its own rule; "CUT SHORT (timeout)": benchopt's time limit stopped it
+first, so its numbers are not the solver's result; "run once": no iterations; "?": not recorded),
+and, for diagnosis only,
+the best PSNR met along the recorded curve with its iteration (an oracle that no solver uses: it
+shows how far a stopping rule lands from the best iterate).
 """
 
 import argparse
 
 import pandas as pd
+
+from benchmark.report import ended_by_labels
 
 
 def summarize(df):
@@ -22,10 +27,16 @@ def summarize(df):
             "PSNR": round(last["objective_psnr"], 2), "SSIM": round(last["objective_ssim"], 4),
             "KL/pixel": round(last["objective_kl_per_pixel"], 5),
             "iterations": int(last["stop_val"]), "time (s)": round(last["time"], 2),
+            "ended by": ended_by_labels(curve.tail(1)).iloc[0],
             "best PSNR on curve": round(best["objective_psnr"], 2),
             "at iteration": int(best["stop_val"]),
         })
     return pd.DataFrame(rows)
+
+
+CUT_SHORT_NOTE = ("CUT SHORT: benchopt stopped the run (its time limit) before the solver's own "
+                  "stopping rule: these numbers are not the solver's result. Rerun with more time: "
+                  "e.g. --timeout 30m.")
 
 
 def main():
@@ -40,6 +51,8 @@ def main():
             print(f"\n{dataset}")
             print(part.drop(columns="dataset").sort_values("PSNR", ascending=False)
                   .to_string(index=False))
+    if table["ended by"].str.startswith("CUT SHORT").any():
+        print(f"\n{CUT_SHORT_NOTE}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """PIDSplit+ (Setzer, Steidl, Teuber 2010): ADMM for KL + TV with every sub-step in closed form.
 
 ``lam="tuned"`` takes the TV weight tuned on CBSD68 for the data set's alpha
-(``benchmark/tuned_parameters.py``); a number overrides it. Maths in
+(``benchmark/tuned_parameters.py``); another alpha > 0 gets the tuned weights interpolated in log
+alpha, clamped at the ends (printed in the run's output); a number overrides it. Maths in
 ``benchmark/algorithms/pidsplit.py``.
 """
 
@@ -10,7 +11,7 @@ from benchopt.stopping_criterion import NoCriterion
 
 from benchmark.cache_key import LibraryFingerprint
 from benchmark.algorithms.pidsplit import PIDSplitPlus
-from benchmark.runner import prepare_problem, run_iterations
+from benchmark.runner import announce, prepare_problem, run_iterations
 from benchmark.tuned_parameters import resolve_lambda
 
 
@@ -28,7 +29,7 @@ class Solver(LibraryFingerprint, BaseSolver):
 
     def set_objective(self, y, kernel, alpha):
         self.y, self.operator, self.torch_device = prepare_problem(y, kernel, self.device)
-        self.weight = resolve_lambda("pidsplit", self.lam, alpha)
+        self.weight = resolve_lambda("pidsplit", self.lam, alpha, announce)
 
     def run(self, cb):
         self.algorithm = PIDSplitPlus(self.y, self.operator, self.weight, self.gamma, self.tol,

@@ -1,7 +1,9 @@
 """TV-MD: smoothed-TV regularised KL, minimised by Burg-entropy mirror descent with backtracking.
 
 The model-based baseline of Daniele et al. (arXiv 2507.11461). ``lam="tuned"`` takes the weight
-tuned on CBSD68 for the data set's alpha (``benchmark/tuned_parameters.py``); a number overrides it.
+tuned on CBSD68 for the data set's alpha (``benchmark/tuned_parameters.py``); another alpha > 0 gets
+the tuned weights interpolated in log alpha, clamped at the ends (printed in the run's output);
+a number overrides it.
 """
 
 from benchopt import BaseSolver
@@ -9,7 +11,7 @@ from benchopt.stopping_criterion import NoCriterion
 
 from benchmark.cache_key import LibraryFingerprint
 from benchmark.algorithms.tv_md import TVMirrorDescent
-from benchmark.runner import prepare_problem, run_iterations
+from benchmark.runner import announce, prepare_problem, run_iterations
 from benchmark.tuned_parameters import resolve_lambda
 
 
@@ -27,7 +29,7 @@ class Solver(LibraryFingerprint, BaseSolver):
 
     def set_objective(self, y, kernel, alpha):
         self.y, self.operator, self.torch_device = prepare_problem(y, kernel, self.device)
-        self.weight = resolve_lambda("tv_md", self.lam, alpha)
+        self.weight = resolve_lambda("tv_md", self.lam, alpha, announce)
 
     def run(self, cb):
         self.algorithm = TVMirrorDescent(self.y, self.operator, self.weight, self.smoothing,

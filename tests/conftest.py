@@ -1,4 +1,10 @@
-"""Shared fixtures: small random problems, and the location of the verified shared data."""
+"""Shared fixtures: small random problems, and the real data some tests need.
+
+Tests that read real data (set3c, CBSD68, CBSD432, kernels/Levin09.mat) get its folder from
+:func:`real_data`: when a data set is missing, the test is skipped with a reason that names it
+and says how to get it, unless ``POISSON_DEBLUR_REQUIRE_DATA=1`` (CI sets it), which turns the
+skip into a failure.
+"""
 
 import os
 from pathlib import Path
@@ -6,15 +12,55 @@ from pathlib import Path
 import pytest
 import torch
 
+from benchmark.data_paths import ENV_DATA_DIR, ENV_REQUIRE_DATA, FETCH_HINT, PROJECT_ROOT, \
+    data_required
+from benchmark.fetch_data import completeness
 from benchmark.physics import gaussian_kernel, simulate
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA_DESCRIPTIONS = {"set3c": "set3c/ (butterfly, leaves, starfish)",
+                     "CBSD68": "CBSD68/ (68 BSD test images)",
+                     "CBSD432": "CBSD432/ (432 BSD training images)",
+                     "kernels": "kernels/Levin09.mat (motion kernels)"}
 
 
 def shared_data_dir():
     """The verified data folder: $POISSON_DEBLUR_DATA, else ../shared/data beside the project."""
-    env = os.environ.get("POISSON_DEBLUR_DATA")
+    env = os.environ.get(ENV_DATA_DIR)
     return Path(env) if env else SHARED_DATA
+
+
+def data_roots():
+    """Folders that may hold the data sets, in the order they are tried: $POISSON_DEBLUR_DATA
+    (else ../shared/data), then data/ beside objective.py (where `benchmark.fetch_data` puts
+    them)."""
+    roots = []
+    for root in (shared_data_dir(), PROJECT_ROOT / "data"):
+        if root not in roots:
+            roots.append(root)
+    return roots
+
+
+def missing_data(names, root):
+    """The names of ``names`` that ``root`` does not hold complete."""
+    return [n for n in names if completeness(n, root / n) is not None]
+
+
+def real_data(*names):
+    """The first folder of :func:`data_roots` that holds every data set of ``names`` ("set3c",
+    "CBSD68", "CBSD432", "kernels"); else skip the calling test with a reason naming what is
+    missing and how to get it, or fail it when POISSON_DEBLUR_REQUIRE_DATA=1."""
+    for root in data_roots():
+        if not missing_data(names, root):
+            return root
+    first = data_roots()[0]
+    missing = missing_data(names, first)
+    reason = (f"needs real data: {', '.join(DATA_DESCRIPTIONS[n] for n in missing)}, found in "
+              f"none of {', '.join(str(r) for r in data_roots())}. {FETCH_HINT}; or set "
+              f"{ENV_DATA_DIR} to a folder that holds it")
+    if data_required():
+        pytest.fail(f"{reason} ({ENV_REQUIRE_DATA}=1 makes missing data a failure).")
+    pytest.skip(reason)
 
 
 @pytest.fixture

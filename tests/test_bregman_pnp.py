@@ -13,6 +13,7 @@ from benchmark.poisson import bregman_divergence, kl_divergence, kl_grad
 from benchmark.training_data import cbsd432_split, validation_crops
 from benchmark.tuned_parameters import bregman_pnp_parameters
 from benchmark.weights import WeightsError, load_bregman_denoiser
+from conftest import real_data
 
 
 def load_solver(name):
@@ -61,11 +62,12 @@ def test_inverse_gamma_noise_has_the_mode_and_mean_of_its_law():
     assert spread[0] > 5 * spread[1]
 
 
-def test_shipped_denoiser_keeps_noisy_images_positive_and_denoises():
+def test_shipped_denoiser_keeps_noisy_images_positive_and_denoises(monkeypatch):
     """On held-out CBSD432 crops with inverse-gamma noise at the levels of the paper's B-RED and
     B-PnP (1/50, 1/500) and between them, the shipped denoiser returns positive images (no
     clipping inside it); at 1/50 and 1/100 its output is closer to the clean images than its
     input. (At 1/500 it is not: `denoising_by_noise_level` in its provenance says by how much.)"""
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("CBSD432")))
     model, record = load_bregman_denoiser()
     _, validation = cbsd432_split()
     clean = validation_crops(validation[:6], 96).clamp(min=1e-3)
@@ -182,7 +184,7 @@ def test_alpha_without_table_entry_is_an_error_not_a_default():
             bregman_pnp_parameters(solver, 100, "paper")
         with pytest.raises(ValueError, match=rf"No tuned parameters of {solver} for alpha=20"):
             bregman_pnp_parameters(solver, 20, "tuned")
-    with pytest.raises(ValueError, match="Unknown preset 'best'"):
+    with pytest.raises(ValueError, match="unknown preset 'best'; choose one of 'paper', 'tuned'"):
         bregman_pnp_parameters("b_red", 40, "best")
 
 

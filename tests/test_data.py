@@ -19,7 +19,7 @@ from benchmark.images import (
 )
 from benchmark.physics import motion_kernel
 from benchmark.problem import make_problem
-from conftest import shared_data_dir
+from conftest import real_data
 
 
 @pytest.fixture
@@ -33,14 +33,14 @@ def isolated(monkeypatch, tmp_path):
 
 
 def test_set3c_from_shared_data(monkeypatch):
-    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(shared_data_dir()))
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("set3c")))
     x, names = load_set3c()
     assert names == ["butterfly", "leaves", "starfish"]
     assert x.shape == (3, 3, 256, 256) and 0 <= x.min() and x.max() <= 1
 
 
 def test_cbsd68_crops_and_counts(monkeypatch):
-    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(shared_data_dir()))
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("CBSD68")))
     x, names = load_cbsd68(n_images=3, crop=128)
     assert x.shape == (3, 3, 128, 128) and len(names) == 3 and names == sorted(names)
     with pytest.raises(ValueError, match="n_images"):

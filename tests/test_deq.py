@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from benchmark.deq import PoissonPotential, jfb_output, reconstruct, solve
+from benchmark.deq import PoissonPotential, jfb_output, make_solver, reconstruct
 from benchmark.mirror_descent import backtracking_step, init_state, initial_point
 from benchmark.regularizers import (
     REDPotential,
@@ -87,18 +87,30 @@ def test_accepted_step_costs_one_network_evaluation(small_problem, tiny_red):
     assert not info.stalled.any() and info.evaluations == 1 and len(calls) == 1
 
 
-def test_returned_point_satisfies_the_stopping_rule(small_problem, tiny_red):
+def test_paper_iteration_stops_by_its_rule(small_problem, tiny_red):
     _, y, op = small_problem
-    result = reconstruct(y, op, tiny_red, tol=1e-4, max_iter=2000)
-    assert not result.hit_cap
-    assert (result.change < 1e-4).all()
+    solver = make_solver("mirror", PoissonPotential(y, op, tiny_red), initial_point(y, op),
+                         tol=1e-4, max_iter=2000)
+    previous = {}
+    while solver.stop_reason is None:
+        before = solver.x.clone()
+        solver.step()
+        for i in range(y.shape[0]):
+            if not torch.equal(before[i], solver.x[i]):
+                previous[i] = (before[i], solver.x[i].clone())
+    result = solver.result()
+    assert not result.hit_cap and result.converged.all() and result.iterations < 2000
+    # the rule, recomputed: the last move of each image is < 1e-4 relative to its new point
+    for i, (old, new) in previous.items():
+        assert float((new - old).norm() / new.norm()) < 1e-4
+        assert torch.equal(result.x[i], new)
     assert (result.x > 0).all() and (result.x <= 1).all()
 
 
-def test_iteration_cap_is_respected_and_reported(small_problem, tiny_red):
+def test_unknown_solver_names_the_choices(small_problem, tiny_red):
     _, y, op = small_problem
-    result = reconstruct(y, op, tiny_red, tol=1e-12, max_iter=3)
-    assert result.iterations == 3 and result.hit_cap
+    with pytest.raises(ValueError, match="Unknown fixed-point solver 'anderson'.*'lbfgs'.*'mirror'"):
+        reconstruct(y, op, tiny_red, "anderson")
 
 
 def test_one_jfb_training_step_lowers_the_loss(small_problem, tiny_red):
@@ -108,7 +120,8 @@ def test_one_jfb_training_step_lowers_the_loss(small_problem, tiny_red):
     def loss():
         tiny_red.requires_grad_(False)
         with torch.no_grad():
-            fixed_point = solve(potential, initial_point(y, op), tol=1e-4, max_iter=200)
+            fixed_point = make_solver("lbfgs", potential, initial_point(y, op), 1e-5, 500).run()
+        assert fixed_point.converged.all()
         tiny_red.requires_grad_(True)
         return ((jfb_output(potential, fixed_point) - x_true) ** 2).mean()
 

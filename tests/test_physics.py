@@ -15,7 +15,7 @@ from benchmark.physics import (
     simulate,
     uniform_kernel,
 )
-from conftest import shared_data_dir
+from conftest import real_data
 
 
 def test_gaussian_and_uniform_kernels_are_normalised():
@@ -26,9 +26,7 @@ def test_gaussian_and_uniform_kernels_are_normalised():
 
 
 def test_levin_motion_kernel_from_shared_mat():
-    path = shared_data_dir() / "kernels" / "Levin09.mat"
-    if not path.is_file():
-        pytest.fail(f"shared data missing: {path}")
+    path = real_data("kernels") / "kernels" / "Levin09.mat"
     k = read_levin_mat(path, 7)
     assert k.shape == (23, 23)
     assert torch.isclose(k.sum(), torch.tensor(1.0)) and (k >= 0).all()
@@ -36,7 +34,7 @@ def test_levin_motion_kernel_from_shared_mat():
 
 
 def test_motion_kernel_found_through_environment(monkeypatch):
-    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(shared_data_dir()))
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("kernels")))
     assert get_kernel("motion").shape == (23, 23)
 
 
@@ -124,7 +122,7 @@ def test_bad_observations_are_rejected():
 def test_kernel_names_are_recognised(monkeypatch):
     from benchmark.physics import kernel_name_of
 
-    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(shared_data_dir()))
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("kernels")))
     assert kernel_name_of(gaussian_kernel()) == "gaussian"
     assert kernel_name_of(uniform_kernel()) == "uniform"
     assert kernel_name_of(get_kernel("motion")) == "motion"

@@ -3,11 +3,12 @@
 import csv
 import json
 
+import pytest
 import torch
 
 from benchmark.training import ResumableRun, best_weights, train
 from benchmark.training_data import PatchSampler, cbsd432_split
-from conftest import shared_data_dir
+from conftest import real_data
 
 
 class ConstantSampler:
@@ -80,11 +81,12 @@ def test_the_best_validated_weights_are_kept_across_a_resume(tmp_path):
 
 
 def test_cbsd432_split_is_disjoint_and_excludes_test_sets(monkeypatch):
-    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(shared_data_dir()))
+    root = real_data("CBSD432", "CBSD68")
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(root))
     train_files, validation = cbsd432_split()
     assert len(train_files) + len(validation) == 432 and len(validation) == 36
     assert not {f.name for f in train_files} & {f.name for f in validation}
-    cbsd68 = {p.stem for p in (shared_data_dir() / "CBSD68").iterdir()}
+    cbsd68 = {p.stem for p in (root / "CBSD68").iterdir()}
     assert not {f.stem for f in train_files + validation} & cbsd68
     patches = PatchSampler(train_files[:3], patch=16, seed=0).sample(4)
     assert patches.shape == (4, 3, 16, 16) and 0 <= patches.min() and patches.max() <= 1
@@ -94,16 +96,25 @@ def test_entry_points_export_their_best_weights_with_provenance(tmp_path, monkey
     from benchmark import train_bregman_denoiser, train_denoiser, train_deq
     from benchmark.weights import load_checkpoint
 
-    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(shared_data_dir()))
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("CBSD432")))
     denoiser = tmp_path / "denoiser.pt"
     train_denoiser.main(["--steps", "2", "--batch", "2", "--patch", "16", "--validation-images",
                          "1", "--run-dir", str(tmp_path / "run_denoiser"), "--output",
                          str(denoiser)])
     deq = tmp_path / "deq.pt"
     train_deq.main(["--alpha", "60", "--kernels", "gaussian", "--steps", "2", "--batch", "1",
-                    "--patch", "16", "--train-max-iter", "2", "--validation-images", "1",
-                    "--validation-max-iter", "2", "--run-dir", str(tmp_path / "run_deq"),
-                    "--output", str(deq)])
+                    "--patch", "64", "--train-max-iter", "2", "--validation-images", "1",
+                    "--validation-size", "64", "--validation-max-iter", "2", "--device", "cpu",
+                    "--run-dir", str(tmp_path / "run_deq"), "--output", str(deq)])
+    record = json.loads(deq.with_suffix(".json").read_text())
+    # two iterations cannot reach the equilibrium: the log and the provenance say so
+    with open(tmp_path / "run_deq" / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [float(r["converged"]) for r in rows] == [0.0, 0.0]
+    assert record["converged_share"] == 0.0 and record["fixed_point_solver"] == "lbfgs"
+    assert record["device"].startswith("cpu")
+    with pytest.raises(SystemExit):
+        train_deq.main(["--alpha", "60", "--patch", "32"])
     bregman = tmp_path / "bregman.pt"
     train_bregman_denoiser.main(["--steps", "2", "--batch", "2", "--patch", "16",
                                  "--validation-images", "1", "--run-dir",

@@ -1,8 +1,11 @@
-"""Tuned regularisation weights: a table per alpha, and clear errors outside it."""
+"""Tuned regularisation weights: a table per alpha, and a documented rule for any alpha > 0."""
+
+import math
 
 import pytest
+import torch
 
-from benchmark.tuned_parameters import TUNED_LAMBDA, resolve_lambda
+from benchmark.tuned_parameters import TUNED_LAMBDA, resolve_lambda, tuned_lambda
 
 
 @pytest.mark.parametrize("solver", sorted(TUNED_LAMBDA))
@@ -13,9 +16,40 @@ def test_every_noise_level_has_a_positive_weight(solver):
         assert resolve_lambda(solver, "tuned", float(alpha)) == TUNED_LAMBDA[solver][alpha]
 
 
-def test_untuned_alpha_is_a_clear_error():
-    with pytest.raises(ValueError, match="No tuned weight of tv_md for alpha=25"):
-        resolve_lambda("tv_md", "tuned", 25)
+@pytest.mark.parametrize("solver", sorted(TUNED_LAMBDA))
+def test_any_alpha_gets_the_documented_rule(solver):
+    """Between tuned alphas: linear in (log alpha, log weight); outside: the end weights."""
+    table = TUNED_LAMBDA[solver]
+    # the midpoint in log alpha of two tuned alphas gets the geometric mean of their weights
+    middle = math.sqrt(60 * 100)
+    weight, how = tuned_lambda(solver, middle)
+    assert weight == pytest.approx(math.sqrt(table[60] * table[100]))
+    assert "interpolated in log alpha between the weights tuned at alpha=60" in how
+    # alpha = 80: between the two, closer to alpha 100's weight
+    weight80, _ = tuned_lambda(solver, 80)
+    t = math.log(80 / 60) / math.log(100 / 60)
+    assert weight80 == pytest.approx(table[60] ** (1 - t) * table[100] ** t)
+    assert table[100] < weight80 < table[60]
+    # the weight never grows with alpha (less noise, less regularisation) over a fine grid
+    grid = [tuned_lambda(solver, a)[0] for a in torch.logspace(-1, 6, 200).tolist()]
+    assert all(b <= a + 1e-12 for a, b in zip(grid, grid[1:]))
+    # clamped at the ends, and said so
+    for alpha, end in ((1, 40), (1e5, 100)):
+        weight, how = tuned_lambda(solver, alpha)
+        assert weight == table[end] and f"clamped to the weight tuned at alpha={end}" in how
+    assert tuned_lambda(solver, 60.0) == (table[60], "tuned at alpha=60")
+    with pytest.raises(ValueError, match="alpha must be a finite number > 0"):
+        tuned_lambda(solver, 0)
+
+
+def test_the_rule_is_printed_only_when_it_was_used():
+    lines = []
+    assert resolve_lambda("tv_md", "tuned", 60, lines.append) == 0.03 and lines == []
+    weight = resolve_lambda("tv_md", "tuned", 80, lines.append)
+    assert lines == [f"tv_md: lam={weight:.4g} for alpha=80: interpolated in log alpha between "
+                     "the weights tuned at alpha=60 (0.03) and alpha=100 (0.02) (rule of "
+                     "benchmark/tuned_parameters.py; pass lam=<number> to override)."]
+    assert resolve_lambda("tv_md", 0.1, 80, lines.append) == 0.1 and len(lines) == 1
 
 
 def test_explicit_weight_overrides_and_is_checked():

@@ -1,0 +1,139 @@
+"""Fixed-point solvers of DEQ-MD: the residual, the equilibrium, agreement with the paper's
+iteration on a convex problem, the cap, per-image independence and monotone decrease."""
+
+import pytest
+import torch
+
+from benchmark.algorithms.tv_md import TVObjective
+from benchmark.deq import PoissonPotential, make_solver
+from benchmark.equilibrium import (
+    MirrorDescentSolver,
+    ProjectedLBFGS,
+    fixed_point_residual,
+)
+from benchmark.mirror_descent import initial_point
+from benchmark.physics import simulate
+from benchmark.poisson import EPS
+from benchmark.regularizers import REDPotential
+
+
+def mirror_map(x, grad, tau):
+    """T_tau(x) = min(x / (1 + tau x grad), 1), written out again for the tests."""
+    return torch.minimum(x / (1.0 + tau * x * grad), torch.ones_like(x))
+
+
+def autograd_gradient(y, op, regularizer, x):
+    """grad Psi(x) by autograd of KL(y, Ax) + R(x), independent of the solver's own gradient."""
+    x = x.detach().double().requires_grad_(True)
+    Ax = op.A(x.float()).double()
+    yd = y.double()
+    kl = (torch.xlogy(yd, yd) - torch.xlogy(yd, Ax + EPS) + Ax - yd).sum()
+    with torch.enable_grad():
+        total = kl + regularizer(x.float()).double().sum()
+        (grad,) = torch.autograd.grad(total, x)
+    return grad.float()
+
+
+@pytest.fixture
+def tiny_red():
+    torch.manual_seed(0)
+    return REDPotential(features=8, depth=3).requires_grad_(False)
+
+
+def test_residual_is_the_relative_distance_to_the_mirror_step():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(3, 3, 8, 8, generator=generator) * 0.9 + 0.05
+    grad = torch.randn(3, 3, 8, 8, generator=generator)
+    mapped = mirror_map(x, grad, 0.25)
+    expected = (mapped - x).flatten(1).norm(dim=1) / mapped.flatten(1).norm(dim=1)
+    assert torch.allclose(fixed_point_residual(x, grad, 0.25), expected)
+    # a stationary point of the box problem is a fixed point whatever tau
+    stationary = torch.where(grad < 0, torch.ones_like(x), x)
+    kkt_grad = torch.where(grad < 0, grad, torch.zeros_like(grad))
+    for tau in (0.1, 1.0, 10.0):
+        assert float(fixed_point_residual(stationary, kkt_grad, tau).max()) == 0.0
+
+
+def test_lbfgs_reaches_the_equilibrium_of_the_network_potential(small_problem, tiny_red):
+    _, y, op = small_problem
+    result = make_solver("lbfgs", PoissonPotential(y, op, tiny_red), initial_point(y, op),
+                         tol=1e-5, max_iter=500).run()
+    assert result.converged.all() and not result.hit_cap
+    # residual recomputed from an autograd gradient and the mirror map written out again
+    grad = autograd_gradient(y, op, tiny_red, result.x)
+    mapped = mirror_map(result.x, grad, 0.25)
+    residual = (mapped - result.x).flatten(1).norm(dim=1) / mapped.flatten(1).norm(dim=1)
+    assert float(residual.max()) < 1.5e-5
+    assert (result.x >= 0).all() and (result.x <= 1).all()
+    # and the start was far from it
+    x0 = initial_point(y, op)
+    start = mirror_map(x0, autograd_gradient(y, op, tiny_red, x0), 0.25)
+    assert float(((start - x0).flatten(1).norm(dim=1) / start.flatten(1).norm(dim=1)).min()) > 1e-3
+
+
+def test_lbfgs_matches_the_papers_iteration_on_a_convex_problem():
+    # KL + lam TV_eps is strictly convex here (a well-conditioned 3x3 blur, float64, so that
+    # neither solver meets the float32 rounding floor): both must reach its unique minimiser.
+    # The paper's iteration converges like 1/k: its rule at 1e-7 takes thousands of iterations.
+    kernel = torch.full((3, 3), 0.05)
+    kernel[1, 1] = 0.6
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(1, 3, 4, 4, generator=generator)
+    x = torch.nn.functional.interpolate(x, size=(16, 16), mode="bilinear").clamp(0.05, 0.95)
+    y, op = simulate(x, kernel, 60.0, seed=1)
+    y, x0 = y.double(), initial_point(y, op).double()
+    objective = TVObjective(y, op, lam=0.02, smoothing=0.1)
+    paper = MirrorDescentSolver(objective, x0, tol=1e-7, max_iter=20000).run()
+    ours = ProjectedLBFGS(objective, x0, tol=1e-8, max_iter=2000).run()
+    assert paper.converged.all() and ours.converged.all()
+    distance = (ours.x - paper.x).norm() / paper.x.norm()
+    assert float(distance) < 1e-3
+    assert int(ours.evaluations[0]) * 10 < int(paper.evaluations[0])
+
+
+def test_cap_is_respected_and_reported(small_problem, tiny_red):
+    _, y, op = small_problem
+    potential = PoissonPotential(y, op, tiny_red)
+    for name in ("lbfgs", "mirror"):
+        solver = make_solver(name, potential, initial_point(y, op), tol=1e-12, max_iter=3)
+        result = solver.run()
+        assert result.iterations == 3 and result.hit_cap and not result.converged.any()
+        assert "max_iter=3" in solver.stop_reason
+
+
+def test_images_of_a_batch_are_solved_independently(small_problem):
+    # the batch result equals each image solved alone (histories, line searches and freezing
+    # are per image)
+    _, y, op = small_problem
+    x0 = initial_point(y, op)
+    batch = ProjectedLBFGS(TVObjective(y, op, lam=0.02, smoothing=0.1), x0, tol=1e-6).run()
+    for i in range(y.shape[0]):
+        alone = ProjectedLBFGS(TVObjective(y[i:i + 1], op, lam=0.02, smoothing=0.1),
+                               x0[i:i + 1], tol=1e-6).run()
+        assert torch.allclose(alone.x[0], batch.x[i], atol=1e-4)
+        assert int(alone.evaluations[0]) == int(batch.evaluations[i])
+
+
+def test_lbfgs_decreases_the_potential_monotonically(small_problem, tiny_red):
+    _, y, op = small_problem
+    potential = PoissonPotential(y, op, tiny_red)
+    solver = ProjectedLBFGS(potential, initial_point(y, op), tol=1e-6, max_iter=60)
+    values = [potential(solver.x, None)[0]]
+    while solver.stop_reason is None:
+        solver.step()
+        values.append(potential(solver.x, None)[0])
+    values = torch.stack(values)
+    # sufficient decrease, or (approximate Wolfe) no increase beyond 1e-6 relative
+    assert (values[1:] <= values[:-1] + 1e-6 * values[:-1].abs()).all()
+    assert (values[-1] < values[0]).all()
+
+
+def test_bad_parameters_are_named(small_problem, tiny_red):
+    _, y, op = small_problem
+    potential = PoissonPotential(y, op, tiny_red)
+    with pytest.raises(ValueError, match="tol must be > 0"):
+        ProjectedLBFGS(potential, initial_point(y, op), tol=0.0)
+    with pytest.raises(ValueError, match="max_iter must be >= 1"):
+        MirrorDescentSolver(potential, initial_point(y, op), max_iter=0)
+    with pytest.raises(ValueError, match="memory must be >= 1"):
+        ProjectedLBFGS(potential, initial_point(y, op), memory=0)
