@@ -17,7 +17,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # Entry points that no benchopt run imports: editing them does not change any result.
 NOT_RUN_TIME = frozenset({"report.py", "tuning.py", "training.py", "training_data.py",
                           "train_denoiser.py", "train_deq.py", "train_bregman_denoiser.py",
-                          "tuning_report.py", "fetch_data.py"})
+                          "tuning_report.py", "fetch_data.py", "fixed_point_pool.py"})
 
 
 def fingerprint_files(package_dir=PACKAGE_DIR):

@@ -53,7 +53,7 @@ class PoissonPotential:
 
 SOLVERS = {"mirror": MirrorDescentSolver, "lbfgs": ProjectedLBFGS}
 DEFAULT_TOL = {"mirror": PAPER_TOL, "lbfgs": 1e-5}
-DEFAULT_MAX_ITER = {"mirror": 300, "lbfgs": 500}
+DEFAULT_MAX_ITER = {"mirror": 300, "lbfgs": 1000}
 
 
 def check_solver_name(name):

@@ -13,6 +13,8 @@ def select_device(requested="auto"):
     mantissa bits, about 1e-3 relative error on the network's gradient, far above the fixed-point
     residual (1e-5) that DEQ-MD's equilibrium solver must resolve.
     """
+    if isinstance(requested, torch.device):
+        requested = str(requested)
     check_device(requested)
     if requested == "auto":
         requested = "cuda" if torch.cuda.is_available() else "cpu"

@@ -35,6 +35,7 @@ from benchmark.deq import (
     reconstruct,
 )
 from benchmark.device import describe_device, select_device
+from benchmark.fixed_point_pool import FixedPointPool
 from benchmark.metrics import psnr
 from benchmark.mirror_descent import initial_point
 from benchmark.physics import get_kernel, simulate
@@ -44,23 +45,43 @@ from benchmark.training_data import PatchSampler, cbsd432_split, validation_crop
 from benchmark.weights import WEIGHTS_DIR, find_checkpoint, load_checkpoint, write_checkpoint
 
 
+def jfb_loss(model, clean, y, operator, start, solver, tol, max_iter):
+    """The fixed point by ``solver`` from ``start`` (no graph), one mirror step with the graph,
+    the squared error to ``clean``. Returns ``(loss, extras, fixed_point)``, ``extras`` the share
+    of the batch's fixed points that met ``tol`` and their mean network evaluations."""
+    model.requires_grad_(False)
+    potential = PoissonPotential(y, operator, model)
+    with torch.no_grad():
+        fixed_point = make_solver(solver, potential, start, tol, max_iter).run()
+    model.requires_grad_(True)
+    loss = ((jfb_output(potential, fixed_point) - clean) ** 2).mean()
+    extras = {"converged": float(fixed_point.converged.float().mean()),
+              "evaluations": float(fixed_point.evaluations.float().mean())}
+    return loss, extras, fixed_point
+
+
 def make_loss(kernels, alpha, solver, tol, max_iter, device):
-    """JFB loss of one batch: a kernel drawn from ``kernels``, fresh Poisson noise, the fixed
-    point by ``solver`` (no graph), one mirror step with the graph. Returns ``(loss, extras)``:
-    the share of the batch's fixed points that met ``tol`` and their mean evaluations."""
+    """JFB loss of a batch of fresh crops: a kernel drawn from ``kernels``, fresh Poisson noise,
+    the fixed point from :math:`x_0`."""
     def loss_fn(model, clean):
         clean = clean.to(device)
         kernel = kernels[int(torch.randint(len(kernels), (1,)))]
         y, operator = simulate(clean, kernel, alpha, seed=int(torch.randint(2**31, (1,))))
-        model.requires_grad_(False)
-        potential = PoissonPotential(y, operator, model)
-        with torch.no_grad():
-            fixed_point = make_solver(solver, potential, initial_point(y, operator), tol,
-                                      max_iter).run()
-        model.requires_grad_(True)
-        loss = ((jfb_output(potential, fixed_point) - clean) ** 2).mean()
-        return loss, {"converged": float(fixed_point.converged.float().mean()),
-                      "evaluations": float(fixed_point.evaluations.float().mean())}
+        loss, extras, _ = jfb_loss(model, clean, y, operator, initial_point(y, operator), solver,
+                                   tol, max_iter)
+        return loss, extras
+    return loss_fn
+
+
+def make_pool_loss(pool, solver, tol, max_iter):
+    """JFB loss of a batch of the :class:`FixedPointPool`, each solve warm-started from the
+    problem's last fixed point, which is then replaced by the new one."""
+    def loss_fn(model, batch):
+        clean, y, operator, start = pool.problem(batch)
+        loss, extras, fixed_point = jfb_loss(model, clean, y, operator, start, solver, tol,
+                                             max_iter)
+        pool.remember(batch, fixed_point.x)
+        return loss, extras
     return loss_fn
 
 
@@ -100,6 +121,10 @@ def main(argv=None):
                         help="tolerance of the training fixed points (default: the solver's)")
     parser.add_argument("--train-max-iter", type=int, default=None,
                         help="iteration cap of the training fixed points (default: the solver's)")
+    parser.add_argument("--pool", type=int, default=0,
+                        help="train on a fixed pool of this many problems (crop, kernel, noise), "
+                             "each solve warm-started from the problem's last fixed point "
+                             "(lbfgs only); 0: fresh crops and noise at every step")
     parser.add_argument("--validation-images", type=int, default=4)
     parser.add_argument("--validation-size", type=int, default=96)
     parser.add_argument("--validation-max-iter", type=int, default=None)
@@ -112,6 +137,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.patch < 64:
         parser.error(f"--patch must be at least 64 (the motion kernel is 23x23), got {args.patch}")
+    if args.pool and args.solver != "lbfgs":
+        parser.error("--pool warm-starts the equilibrium solver: it needs --solver lbfgs (the "
+                     "paper's iteration stops early, so its end point depends on its start)")
 
     kernel_tag = args.kernels[0] if len(args.kernels) == 1 else "all"
     name = f"red_{kernel_tag}_a{int(args.alpha)}"
@@ -132,7 +160,11 @@ def main(argv=None):
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     run = ResumableRun(run_dir)
-    loss_fn = make_loss(kernels, args.alpha, args.solver, tol, max_iter, device)
+    if args.pool:
+        sampler = FixedPointPool(sampler, kernels, args.alpha, args.pool, args.seed, device)
+        loss_fn = make_pool_loss(sampler, args.solver, tol, max_iter)
+    else:
+        loss_fn = make_loss(kernels, args.alpha, args.solver, tol, max_iter, device)
     step, elapsed = train(model, optimizer, sampler, loss_fn, validate, run, args.steps,
                           args.batch, validate_every=25,
                           max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
@@ -144,9 +176,11 @@ def main(argv=None):
         "architecture": model.architecture, "initialisation": init["file"],
         "fixed_point_solver": args.solver,
         "data": f"CBSD432 train split ({len(train_files)} images), {args.patch}x{args.patch} "
-                f"patches, batch {args.batch}, kernels {args.kernels}, Poisson noise redrawn "
-                f"per batch; training fixed points by {args.solver!r} to tol {tol:g}, "
-                f"cap {max_iter}",
+                f"patches, batch {args.batch}, kernels {args.kernels}, "
+                + (f"a fixed pool of {args.pool} problems (crop, kernel, noise draw), each solve "
+                   f"warm-started from the problem's last fixed point" if args.pool else
+                   "Poisson noise redrawn per batch")
+                + f"; training fixed points by {args.solver!r} to tol {tol:g}, cap {max_iter}",
         "converged_share": None if share is None else round(share, 4),
         "steps": best["step"], "steps_trained": step, "complete": step >= args.steps,
         "wall_time_s": round(elapsed, 1), "device": describe_device(device),

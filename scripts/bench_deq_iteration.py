@@ -5,10 +5,13 @@
 Interleaved in one process, medians of ``--repeats`` runs, on the same batch:
 (1) one forward and one backward pass of the RED network with respect to its input
     (``value_and_grad``, weights frozen: no graph towards them);
-(2) one DEQ-MD iteration: a backtracking mirror step on KL + R, timed from the state reached after
-    ``--warmup`` iterations (so that the step size has settled as in a real run). An accepted
-    step evaluates the network once at the new point and that evaluation is reused at the next
-    iteration; the number of evaluations per timed iteration is printed.
+(2) one iteration of the paper's fixed-point iteration: a backtracking mirror step on KL + R,
+    timed from the state reached after ``--warmup`` iterations (so that the step size has
+    settled as in a real run). An accepted step evaluates the network once at the new point and
+    that evaluation is reused at the next iteration;
+(3) one iteration of the equilibrium solver (projected L-BFGS, ``benchmark.equilibrium``) after
+    ``--warmup`` iterations: the two-loop recursion, the line search and its evaluations.
+The number of network evaluations per timed iteration is printed, and the ratios per evaluation.
 Uses the shipped pre-trained denoiser weights when present, else random weights.
 """
 
@@ -20,6 +23,7 @@ import torch
 
 from benchmark.deq import PoissonPotential
 from benchmark.device import select_device
+from benchmark.equilibrium import ProjectedLBFGS
 from benchmark.images import smooth_random_images
 from benchmark.mirror_descent import backtracking_step, init_state, initial_point
 from benchmark.physics import gaussian_kernel, simulate
@@ -60,13 +64,22 @@ def main():
     for _ in range(args.warmup):
         state, _ = backtracking_step(potential, state)
     evaluations = []
+    lbfgs = ProjectedLBFGS(potential, x0, tol=1e-12, max_iter=10**6)
+    for _ in range(args.warmup):
+        lbfgs.step()
+    lbfgs_evaluations = []
 
     def iteration():
         _, info = backtracking_step(potential, state)
         evaluations.append(info.evaluations)
 
+    def lbfgs_iteration():
+        before = int(lbfgs.evaluations.max())
+        lbfgs.step()
+        lbfgs_evaluations.append(int(lbfgs.evaluations.max()) - before)
+
     cases = {"network forward+backward": lambda: model.value_and_grad(x0),
-             "DEQ-MD iteration": iteration}
+             "DEQ-MD iteration": iteration, "L-BFGS iteration": lbfgs_iteration}
     times = {name: [] for name in cases}
     for fn in cases.values():
         fn()
@@ -81,6 +94,12 @@ def main():
     print(f"DEQ-MD iteration:         {1e3 * step:9.1f} ms "
           f"({max(evaluations)} network evaluation(s) per iteration)")
     print(f"ratio iteration / (forward+backward): {step / network:.3f}")
+    timed_evaluations = lbfgs_evaluations[1:]  # the first call was the untimed warm-up
+    per_evaluation = sum(times["L-BFGS iteration"]) / sum(timed_evaluations)
+    print(f"L-BFGS iteration:         {1e3 * statistics.median(times['L-BFGS iteration']):9.1f} ms "
+          f"({sum(timed_evaluations) / len(timed_evaluations):.2f} network evaluations per "
+          f"iteration on average)")
+    print(f"ratio L-BFGS time per evaluation / (forward+backward): {per_evaluation / network:.3f}")
 
 
 if __name__ == "__main__":
