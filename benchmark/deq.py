@@ -26,6 +26,7 @@ import torch
 
 from benchmark.equilibrium import PAPER_TOL, MirrorDescentSolver, ProjectedLBFGS
 from benchmark.mirror_descent import burg_mirror_step, initial_point
+from benchmark.parameters import check_choice
 from benchmark.poisson import EPS, kl_divergence, kl_grad_wrt_Ax
 
 
@@ -58,9 +59,7 @@ DEFAULT_MAX_ITER = {"mirror": 300, "lbfgs": 1000}
 
 def check_solver_name(name):
     """``name`` if it is a fixed-point solver of :data:`SOLVERS`, else a ValueError naming them."""
-    if name not in SOLVERS:
-        raise ValueError(f"Unknown fixed-point solver {name!r}; choose one of {sorted(SOLVERS)}.")
-    return name
+    return check_choice("fixed-point solver", name, sorted(SOLVERS))
 
 
 def make_solver(name, potential, x0, tol=None, max_iter=None):

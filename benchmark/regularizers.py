@@ -20,6 +20,8 @@ Parameter names follow the authors' code, so that their checkpoints (the state d
 import torch
 from torch import nn
 
+from benchmark.parameters import check_choice
+
 AUTHORS_PREFIX = "network."
 
 
@@ -135,9 +137,7 @@ REGULARIZERS = {"red": REDPotential, "scalar": ScalarPotential}
 
 def check_regularizer_name(name):
     """``name`` if it is a regulariser of :data:`REGULARIZERS`, else a ValueError naming them."""
-    if name not in REGULARIZERS:
-        raise ValueError(f"Unknown regularizer {name!r}; choose one of {sorted(REGULARIZERS)}.")
-    return name
+    return check_choice("regularizer", name, sorted(REGULARIZERS))
 
 
 def build_regularizer(name, architecture=None):

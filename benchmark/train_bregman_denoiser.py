@@ -46,7 +46,7 @@ def make_validator(crops, seed=0):
     crops = crops.clamp(min=CLEAN_FLOOR)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        noisy = inverse_gamma_noise(crops, VALIDATION_NOISE_LEVEL)
+        noisy = inverse_gamma_noise(crops.cpu(), VALIDATION_NOISE_LEVEL).to(crops.device)
 
     def validate(model):
         model.eval()
@@ -63,7 +63,7 @@ def denoising_by_level(model, crops, levels=(0.1, 0.05, 0.02, 0.01, 0.005, 0.002
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         for level in levels:
-            noisy = inverse_gamma_noise(crops, level)
+            noisy = inverse_gamma_noise(crops.cpu(), level).to(crops.device)
             denoised = model(noisy, level)
             table[f"{level:g}"] = {"noisy_psnr": round(float(psnr(noisy, crops).mean()), 2),
                                    "denoised_psnr": round(float(psnr(denoised, crops).mean()), 2),

@@ -19,6 +19,7 @@ import sys
 
 import torch
 
+from benchmark.device import describe_device, select_device
 from benchmark.metrics import psnr
 from benchmark.regularizers import REDPotential
 from benchmark.training import ResumableRun, best_weights, train
@@ -30,14 +31,14 @@ VALIDATION_SIGMA = 0.1
 
 
 def denoising_loss(model, clean):
-    sigma = torch.empty(clean.shape[0], 1, 1, 1).uniform_(*SIGMA_RANGE)
+    sigma = torch.empty(clean.shape[0], 1, 1, 1, device=clean.device).uniform_(*SIGMA_RANGE)
     noisy = clean + sigma * torch.randn_like(clean)
     return ((model.denoise(noisy, create_graph=True) - clean) ** 2).mean()
 
 
 def make_validator(crops, seed=0):
     generator = torch.Generator().manual_seed(seed)
-    noisy = crops + VALIDATION_SIGMA * torch.randn(crops.shape, generator=generator)
+    noisy = crops + VALIDATION_SIGMA * torch.randn(crops.shape, generator=generator).to(crops.device)
 
     def validate(model):
         model.eval()
@@ -58,6 +59,7 @@ def denoiser_arguments(description, run_name, output_name, lr):
                         help="stop (resumably) after this many minutes of this call")
     parser.add_argument("--validation-images", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", help="auto (CUDA when torch sees it), cpu, cuda")
     return parser
 
 
@@ -69,13 +71,16 @@ def train_and_export(model, loss_fn, make_validate, args, command, provenance, d
     with ``describe(model, crops)`` (a dict of measurements of the exported weights) when given.
     """
     torch.manual_seed(args.seed)
+    device = select_device(args.device)
     train_files, val_files = cbsd432_split()
     sampler = PatchSampler(train_files, args.patch, seed=args.seed)
-    crops = validation_crops(val_files[:args.validation_images], 96)
+    crops = validation_crops(val_files[:args.validation_images], 96).to(device)
     validate = make_validate(crops)
+    model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     run = ResumableRun(args.run_dir)
-    step, elapsed = train(model, optimizer, sampler, loss_fn, validate, run, args.steps,
+    step, elapsed = train(model, optimizer, sampler, lambda m, clean: loss_fn(m, clean.to(device)),
+                          validate, run, args.steps,
                           args.batch, validate_every=100,
                           max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
     best = best_weights(run, model, validate, step, elapsed)
@@ -87,7 +92,8 @@ def train_and_export(model, loss_fn, make_validate, args, command, provenance, d
         "data": f"CBSD432 train split ({len(train_files)} images), {args.patch}x{args.patch} "
                 f"patches, batch {args.batch}, Adam lr {args.lr}; " + provenance["data"],
         "steps": best["step"], "steps_trained": step, "complete": step >= args.steps,
-        "wall_time_s": round(elapsed, 1), "validation_psnr": round(best["val_psnr"], 3),
+        "wall_time_s": round(elapsed, 1), "device": describe_device(device),
+        "validation_psnr": round(best["val_psnr"], 3),
         "selection": "the weights of the best validation PSNR of the run (validated every "
                      "100 steps and at the end)",
         "validation": f"{args.validation_images} held-out CBSD432 centre crops 96x96, "

@@ -42,7 +42,14 @@ from benchmark.physics import get_kernel, simulate
 from benchmark.regularizers import REDPotential
 from benchmark.training import ResumableRun, best_weights, train
 from benchmark.training_data import PatchSampler, cbsd432_split, validation_crops
-from benchmark.weights import WEIGHTS_DIR, find_checkpoint, load_checkpoint, write_checkpoint
+from benchmark.weights import (
+    WEIGHTS_DIR,
+    find_checkpoint,
+    load_checkpoint,
+    run_weights,
+    sha256,
+    write_checkpoint,
+)
 
 
 def jfb_loss(model, clean, y, operator, start, solver, tol, max_iter):
@@ -129,6 +136,9 @@ def main(argv=None):
     parser.add_argument("--validation-size", type=int, default=96)
     parser.add_argument("--validation-max-iter", type=int, default=None)
     parser.add_argument("--device", default="auto", help="auto (CUDA when torch sees it), cpu, cuda")
+    parser.add_argument("--init", default=None,
+                        help="start from these RED weights (an exported .pt, or a run's best.pt "
+                             "or state.pt) instead of the pre-trained denoiser")
     parser.add_argument("--run-dir", default=None)
     parser.add_argument("--output", default=None,
                         help="checkpoint to write (default benchmark/weights/<name>.pt)")
@@ -155,8 +165,13 @@ def main(argv=None):
     validate = make_validator(crops, kernels, args.alpha, args.solver, args.validation_max_iter)
 
     model = REDPotential()
-    init = find_checkpoint("red", "none", 0, stage="denoiser")
-    model.load_state_dict(load_checkpoint(init["path"], init["sha256"]))
+    if args.init is None:
+        init = find_checkpoint("red", "none", 0, stage="denoiser")
+        model.load_state_dict(load_checkpoint(init["path"], init["sha256"]))
+        initialisation = init["file"]
+    else:
+        model.load_state_dict(run_weights(args.init))
+        initialisation = f"{args.init} (SHA-256 {sha256(args.init)})"
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     run = ResumableRun(run_dir)
@@ -173,7 +188,7 @@ def main(argv=None):
     output = args.output or WEIGHTS_DIR / f"{name}.pt"
     record = write_checkpoint(best["model"], output, {
         "regularizer": "red", "kernel": kernel_tag, "alpha": args.alpha, "stage": "deq",
-        "architecture": model.architecture, "initialisation": init["file"],
+        "architecture": model.architecture, "initialisation": initialisation,
         "fixed_point_solver": args.solver,
         "data": f"CBSD432 train split ({len(train_files)} images), {args.patch}x{args.patch} "
                 f"patches, batch {args.batch}, kernels {args.kernels}, "

@@ -74,6 +74,16 @@ def load_checkpoint(path, expected_sha256=None):
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def run_weights(path):
+    """The model's state dict from a file: an exported checkpoint, or a training run's
+    ``best.pt`` / ``state.pt`` (which hold it under ``"model"``), on the CPU."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"Weights file {path} is missing.")
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    return state["model"] if "model" in state else state
+
+
 def load_regularizer(name, kernel, alpha, device="cpu", weights_dir=WEIGHTS_DIR):
     """The trained regulariser for (name, kernel, alpha), frozen, in eval mode, on ``device``.
 

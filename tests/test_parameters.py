@@ -133,3 +133,19 @@ def test_model_based_solvers_take_any_alpha_and_learned_ones_skip_with_their_alp
         assert skip and reason.startswith(f"No tuned parameters of {name} for alpha={alpha:g}: "
                                           "its tuned preset was made for alpha in {40, 60, 100} "
                                           "only.")
+
+
+@pytest.mark.parametrize("parameters, message", [
+    (dict(regularizer="nosuch"), "unknown regularizer 'nosuch'; choose one of 'red', 'scalar'"),
+    (dict(solver="anderson"), "unknown fixed-point solver 'anderson'; choose one of 'lbfgs', "
+                              "'mirror'"),
+])
+def test_deqmd_refuses_unknown_values_instead_of_skipping(parameters, message, problem):
+    solver = load_solver("deqmd").get_instance(**parameters)
+    with pytest.raises(ValueError, match=message):
+        solver.skip(**problem)
+
+
+def test_deqmd_skips_an_alpha_without_weights_naming_those_there_are(problem):
+    skip, reason = load_solver("deqmd").get_instance().skip(**{**problem, "alpha": 80.0})
+    assert skip and "alpha=80" in reason and "('red', 'all', 100.0, 'deq')" in reason
