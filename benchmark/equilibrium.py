@@ -49,8 +49,9 @@ Alg. 7.4 for the two-loop recursion), per image:
    :math:`H_k` the L-BFGS inverse-Hessian approximation from the last ``memory`` pairs
    :math:`(s_j, y_j) = (x_{j+1} - x_j, \nabla\Psi(x_{j+1}) - \nabla\Psi(x_j))` (pairs with
    :math:`s_j^\top y_j \le 10^{-10}\|s_j\|\|y_j\|` are skipped: :math:`\Psi` is not convex) and
-   :math:`H_k^0 = \frac{s^\top y}{y^\top y} I`; without a pair (first iteration, or after a
-   failed line search) the direction is the mirror step :math:`d = T_1(x) - x`;
+   :math:`H_k^0 = \frac{s^\top y}{y^\top y} I` from the newest kept pair; before the first kept
+   pair (and after a failed line search, which forgets the pairs) the direction is the mirror step
+   :math:`d = T_1(x) - x`;
 3. projected backtracking line search on :math:`x(t) = \Pi_{[0,1]}(x + t d)`, :math:`t = 1,
    \frac12, \dots`, accepting the first :math:`t` with, for :math:`s = x(t) - x`, the Armijo
    condition :math:`\Psi(x(t)) \le \Psi(x) + c_1 \nabla\Psi(x)^\top s`, :math:`c_1 = 10^{-4}`,
@@ -230,13 +231,14 @@ class ProjectedLBFGS(FixedPointSolver):
         self.s = torch.zeros((memory,) + tuple(x0.shape), dtype=x0.dtype, device=x0.device)
         self.y = torch.zeros_like(self.s)
         self.rho = torch.zeros((memory, batch), dtype=torch.float64, device=x0.device)
+        self.gamma = torch.zeros(batch, dtype=torch.float64, device=x0.device)
 
     def _slots(self):
         """Ring-buffer slots from the oldest pair to the newest."""
         written = min(self.iterations, self.memory)
         return [(self.iterations - written + k) % self.memory for k in range(written)]
 
-    def _direction(self, x, grad, s, y, rho, free):
+    def _direction(self, x, grad, s, y, rho, gamma, free):
         r"""Two-loop recursion :math:`d = -[H \nabla\Psi]_{\mathcal{F}}`, per image; the mirror
         step :math:`T_1(x) - x` for images without a pair or where it is not a descent direction.
         Returns the direction and the mask of the images that took the quasi-Newton one."""
@@ -246,10 +248,6 @@ class ProjectedLBFGS(FixedPointSolver):
         for k in reversed(slots):
             coefficients[k] = rho[k] * dot(s[k], q)
             q = q - per_image(coefficients[k]).to(q.dtype) * y[k]
-        gamma = torch.zeros_like(rho[0])
-        for k in slots:
-            gamma = torch.where(rho[k] > 0, dot(s[k], y[k]) / dot(y[k], y[k]).clamp(min=1e-300),
-                                gamma)
         r = per_image(gamma).to(q.dtype) * q
         for k in slots:
             b = rho[k] * dot(y[k], r)
@@ -291,7 +289,8 @@ class ProjectedLBFGS(FixedPointSolver):
         x, grad, value = self.x[index], self.grad[index], self.value[index]
         s, y, rho = self.s[:, index], self.y[:, index], self.rho[:, index]
         free = ~(((x <= 0) & (grad > 0)) | ((x >= 1) & (grad < 0)))
-        direction, quasi_newton = self._direction(x, grad, s, y, rho, free.to(x.dtype))
+        direction, quasi_newton = self._direction(x, grad, s, y, rho, self.gamma[index],
+                                                  free.to(x.dtype))
         new_x, new_value, new_grad, accepted = self._line_search(index, x, value, grad, direction)
 
         # curvature pair (s, y) of this iteration, kept where s^T y > 0 (Psi is not convex)
@@ -307,9 +306,13 @@ class ProjectedLBFGS(FixedPointSolver):
         self.y[slot, index] = torch.where(keep, pair_y, torch.zeros_like(pair_y))
         self.rho[slot, index] = torch.where(valid, 1.0 / curvature.clamp(min=1e-300),
                                             torch.zeros_like(curvature))
+        # H^0 = gamma I from the newest kept pair: gamma = s^T y / y^T y
+        self.gamma[index] = torch.where(valid, curvature / dot(pair_y, pair_y).clamp(min=1e-300),
+                                        self.gamma[index])
         # a failed line search forgets the image's pairs: its next direction is a mirror step;
         # one that fails along the mirror step too has hit the rounding floor of Psi: stalled
         self.rho[:, index[~accepted]] = 0.0
+        self.gamma[index[~accepted]] = 0.0
         self.stalled[index[~accepted & ~quasi_newton]] = True
         self.x[index], self.value[index], self.grad[index] = new_x, new_value, new_grad
         return fixed_point_residual(new_x, new_grad, self.tau[index])
