@@ -152,3 +152,32 @@ def test_weights_round_trip_and_errors(tmp_path, tiny_red):
     (tmp_path / "red_all_a60.pt").unlink()
     with pytest.raises(WeightsError, match="red_all_a60.pt is missing"):
         load_checkpoint(tmp_path / "red_all_a60.pt", record["sha256"])
+
+
+@pytest.mark.parametrize("solver_name, rule", [("lbfgs", "fixed-point residual < 1e-05"),
+                                               ("mirror", "relative change < 2.5e-05")])
+def test_deqmd_solver_file_runs_each_fixed_point_solver_to_its_rule(solver_name, rule):
+    import importlib.util
+    from pathlib import Path
+
+    from benchmark.equilibrium import fixed_point_residual
+    from benchmark.images import smooth_random_images
+    from benchmark.problem import make_problem
+
+    path = Path(__file__).resolve().parents[1] / "solvers" / "deqmd.py"
+    spec = importlib.util.spec_from_file_location("solver_deqmd", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    x, names = smooth_random_images(1, 32, seed=0)
+    data = make_problem(x, names, "gaussian", 60, seed=0)
+    solver = module.Solver.get_instance(solver=solver_name, max_iter=3000, device="cpu")
+    solver.set_objective(y=data["y"], kernel=data["kernel"], alpha=data["alpha"])
+    calls = []
+    solver.run(lambda: calls.append(1) or True)
+    assert solver.algorithm.stop_reason.startswith(rule)
+    out = solver.get_result()["x"]
+    # one recorded point per iteration, plus the start
+    assert len(calls) == solver.algorithm.iterations + 1
+    if solver_name == "lbfgs":
+        potential = PoissonPotential(solver.y, solver.operator, solver.model)
+        assert float(fixed_point_residual(out, potential(out, None)[1]).max()) < 1e-5
