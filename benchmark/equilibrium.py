@@ -18,8 +18,10 @@ by the fixed-point residual (:func:`fixed_point_residual`)
 
     r_\tau(x) = \frac{\|T_\tau(x) - x\|}{\|T_\tau(x)\|},
 
-at a reference step :math:`\tau` (0.25: the step at which the paper's backtracking settles), which
-is also the quantity the paper's stopping rule thresholds (its relative change between iterates).
+at a reference step :math:`\tau` (0.25: where the paper's backtracking settles on its example,
+butterfly with motion blur; :math:`r_\tau` grows about linearly with :math:`\tau`), which is also the
+quantity the paper's stopping rule thresholds (its relative change between iterates, at its own
+:math:`\tau`).
 
 Two solvers share one interface (``x``, ``step()``, ``iterations``, ``evaluations``,
 ``stop_reason``, ``result()``), so that a benchopt solver or the training loop runs either:
@@ -37,7 +39,11 @@ Two solvers share one interface (``x``, ``step()``, ``iterations``, ``evaluation
   :math:`T_\tau` lose the box and stall (measured in the project's issue: torchdeq's Broyden
   needed 401 evaluations to reach :math:`4 \cdot 10^{-5}`, its Anderson did not reach
   :math:`10^{-4}` in 400, while scipy's L-BFGS-B reached :math:`2 \cdot 10^{-6}` in 228).
-  ``scripts/bench_equilibrium.py`` measures it against the paper's iteration.
+  ``scripts/bench_equilibrium.py`` measures it against the paper's iteration: with the first
+  shipped weights, on one CPU thread, 131 network evaluations to :math:`r < 10^{-5}` against 1,553
+  for the paper's rule on a 128x128 butterfly crop (motion, alpha 100), 111 against 625 and 73
+  against 810 on 96x96 crops of leaves (Gaussian, 40) and starfish (uniform, 60); one evaluation
+  costs 1.08 network forward+backward passes (``scripts/bench_deq_iteration.py``).
 
 The method (Kim, Sra, Dhillon, "Tackling box-constrained optimization via a new projected
 quasi-Newton approach", SIAM J. Sci. Comput. 2010; Nocedal, Wright, "Numerical Optimization",
