@@ -2,8 +2,6 @@
 set whose files are not on disk is skipped with a reason that says how to get them, unless
 POISSON_DEBLUR_REQUIRE_DATA=1 (CI), which makes it a failure."""
 
-import pytest
-
 # benchopt data sets that read a folder of real images (the others need no file in their test
 # configuration: scikit-image photographs, simulated images, Gaussian blur).
 REAL_DATA_FOLDERS = {"set3c": "set3c", "cbsd68": "CBSD68"}
@@ -25,15 +23,10 @@ def check_test_dataset_get_data(benchmark, dataset_class):
         return
     from benchopt.config import get_data_path
 
-    from benchmark.data_paths import FETCH_HINT, candidate_dirs, data_required, find_data_dir
+    from benchmark.data_paths import candidate_dirs, find_data_dir, skip_or_fail_missing_data
 
     extra = [get_data_path(folder)]
     if find_data_dir(folder, extra_dirs=extra) is not None:
         return
-    searched = ", ".join(str(d) for d in candidate_dirs(folder, extra))
-    reason = (f"dataset {dataset_class.name} needs its images ({folder}/), found in none of "
-              f"{searched}. {FETCH_HINT}; or set POISSON_DEBLUR_DATA to a folder that holds "
-              f"{folder}/")
-    if data_required():
-        pytest.fail(f"{reason} (POISSON_DEBLUR_REQUIRE_DATA=1 makes missing data a failure).")
-    pytest.skip(reason)
+    skip_or_fail_missing_data(f"dataset {dataset_class.name} needs its images ({folder}/)",
+                              candidate_dirs(folder, extra))

@@ -39,6 +39,19 @@ def data_required():
     return os.environ.get(ENV_REQUIRE_DATA, "0") in ("1", "true", "yes")
 
 
+def skip_or_fail_missing_data(what, searched):
+    """For tests: stop the calling test because ``what`` is found in none of ``searched`` (a list
+    of folders), with a reason that says how to get it; a skip, or a failure when
+    :func:`data_required`."""
+    import pytest
+
+    reason = (f"{what}, found in none of {', '.join(str(d) for d in searched)}. {FETCH_HINT}; "
+              f"or set {ENV_DATA_DIR} to a folder that holds it")
+    if data_required():
+        pytest.fail(f"{reason} ({ENV_REQUIRE_DATA}=1 makes missing data a failure).")
+    pytest.skip(reason)
+
+
 def cache_dir():
     """deepinv's cache folder: where downloaded data sets and kernels are stored."""
     from deepinv.utils.demo import get_cache_home

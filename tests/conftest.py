@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark.data_paths import ENV_DATA_DIR, ENV_REQUIRE_DATA, FETCH_HINT, PROJECT_ROOT, \
-    data_required
+from benchmark.data_paths import ENV_DATA_DIR, PROJECT_ROOT, skip_or_fail_missing_data
 from benchmark.fetch_data import completeness
 from benchmark.physics import gaussian_kernel, simulate
 
@@ -53,14 +52,9 @@ def real_data(*names):
     for root in data_roots():
         if not missing_data(names, root):
             return root
-    first = data_roots()[0]
-    missing = missing_data(names, first)
-    reason = (f"needs real data: {', '.join(DATA_DESCRIPTIONS[n] for n in missing)}, found in "
-              f"none of {', '.join(str(r) for r in data_roots())}. {FETCH_HINT}; or set "
-              f"{ENV_DATA_DIR} to a folder that holds it")
-    if data_required():
-        pytest.fail(f"{reason} ({ENV_REQUIRE_DATA}=1 makes missing data a failure).")
-    pytest.skip(reason)
+    missing = missing_data(names, data_roots()[0])
+    skip_or_fail_missing_data(
+        f"needs real data: {', '.join(DATA_DESCRIPTIONS[n] for n in missing)}", data_roots())
 
 
 @pytest.fixture
