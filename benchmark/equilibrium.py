@@ -78,8 +78,8 @@ import torch
 
 from benchmark.mirror_descent import (
     backtracking_step,
-    burg_mirror_step,
     init_state,
+    mirror_map,
     per_image,
     relative_change,
 )
@@ -93,14 +93,10 @@ WOLFE_DELTA = 0.1
 def fixed_point_residual(x, grad, tau=REFERENCE_TAU, upper=1.0):
     r"""Per-image :math:`\|T_\tau(x) - x\| / \|T_\tau(x)\|` from :math:`x` and :math:`\nabla\Psi(x)`.
 
-    A pixel whose mirror step leaves the positive orthant (denominator
-    :math:`1 + \tau x \nabla_i\Psi \le 0`) is sent to the upper bound, as in
-    :func:`benchmark.mirror_descent.fixed_step`.
+    :math:`T_\tau` is :func:`benchmark.mirror_descent.mirror_map`.
     """
     tau = torch.as_tensor(tau, dtype=x.dtype, device=x.device).expand(x.shape[0])
-    mapped, denominator = burg_mirror_step(x, grad, tau, upper)
-    mapped = torch.where(denominator > 0, mapped, torch.full_like(mapped, upper))
-    return relative_change(mapped, x)
+    return relative_change(mirror_map(x, grad, tau, upper), x)
 
 
 @dataclass
@@ -114,7 +110,6 @@ class FixedPointResult:
     """
 
     x: torch.Tensor
-    grad: torch.Tensor
     tau: torch.Tensor
     iterations: int
     evaluations: torch.Tensor
@@ -179,7 +174,7 @@ class FixedPointSolver:
     def result(self):
         converged = self.criterion < self.tol
         return FixedPointResult(
-            x=self.x, grad=self.grad, tau=self.tau, iterations=self.iterations,
+            x=self.x, tau=self.tau, iterations=self.iterations,
             evaluations=self.evaluations.clone(), converged=converged,
             hit_cap=self.iterations >= self.max_iter and not bool(converged.all()),
             criterion=self.criterion.clone())
@@ -197,7 +192,6 @@ class MirrorDescentSolver(FixedPointSolver):
         self.state = init_state(self.evaluate, x0, tau0)
 
     x = property(lambda self: self.state.x)
-    grad = property(lambda self: self.state.grad)
     tau = property(lambda self: self.state.tau)
 
     def _advance(self, index):
@@ -259,9 +253,7 @@ class ProjectedLBFGS(FixedPointSolver):
             b = rho[k] * dot(y[k], r)
             r = r + per_image(coefficients[k] - b).to(r.dtype) * s[k]
         direction = -r * free
-        ones = torch.ones(x.shape[0], dtype=x.dtype, device=x.device)
-        mirror, denominator = burg_mirror_step(x, grad, ones, upper=1.0)
-        mirror = torch.where(denominator > 0, mirror, torch.ones_like(mirror))
+        mirror = mirror_map(x, grad, torch.ones(x.shape[0], dtype=x.dtype, device=x.device))
         quasi_newton = (gamma > 0) & (dot(grad, direction) < 0)
         return torch.where(per_image(quasi_newton), direction, mirror - x), quasi_newton
 

@@ -152,15 +152,21 @@ def evaluate(fun, z, index):
     return out if len(out) == 3 else (*out, z)
 
 
-def fixed_step(fun, state, upper=1.0):
-    r"""One mirror step with the step size of ``state``, no backtracking.
+def mirror_map(x, grad, tau, upper=1.0):
+    r"""The mirror step :math:`T_\tau(x)` of :func:`burg_mirror_step`, defined everywhere.
 
     A pixel whose denominator :math:`1 + \tau x \nabla F(x)` is not positive (the step would leave
     the positive orthant; :math:`x^+ \to +\infty` as the denominator tends to :math:`0^+`) is set
-    to the upper bound, as in the code of Hurault et al. (NeurIPS 2023). Returns the new state.
+    to the upper bound, as in the code of Hurault et al. (NeurIPS 2023).
     """
-    candidate, denominator = burg_mirror_step(state.x, state.grad, state.tau, upper)
-    candidate = torch.where(denominator > 0, candidate, torch.full_like(candidate, upper))
+    mapped, denominator = burg_mirror_step(x, grad, tau, upper)
+    return torch.where(denominator > 0, mapped, torch.full_like(mapped, upper))
+
+
+def fixed_step(fun, state, upper=1.0):
+    """One mirror step (:func:`mirror_map`) with the step size of ``state``, no backtracking.
+    Returns the new state."""
+    candidate = mirror_map(state.x, state.grad, state.tau, upper)
     value, grad, point = evaluate(fun, candidate, None)
     return MirrorState(x=point, value=value, grad=grad, tau=state.tau)
 

@@ -92,9 +92,15 @@ def make_pool_loss(pool, solver, tol, max_iter):
     return loss_fn
 
 
+def validation_problems(crops, kernels, alpha):
+    """``(y, operator)`` per kernel: the held-out crops blurred, one noise draw each (seed
+    ``1000 + kernel index``), the same for every run and checkpoint."""
+    return [simulate(crops, kernel, alpha, seed=1000 + i) for i, kernel in enumerate(kernels)]
+
+
 def make_validator(crops, kernels, alpha, solver, max_iter):
     """Mean PSNR of DEQ-MD (``solver``, its default tolerance) over the crops and kernels."""
-    problems = [simulate(crops, kernel, alpha, seed=1000 + i) for i, kernel in enumerate(kernels)]
+    problems = validation_problems(crops, kernels, alpha)
 
     def validate(model):
         model.eval().requires_grad_(False)

@@ -15,8 +15,9 @@ import argparse
 from benchmark.deq import SOLVERS, reconstruct
 from benchmark.device import select_device
 from benchmark.metrics import psnr
-from benchmark.physics import KERNEL_NAMES, get_kernel, simulate
+from benchmark.physics import KERNEL_NAMES, get_kernel
 from benchmark.regularizers import REDPotential
+from benchmark.train_deq import validation_problems
 from benchmark.training_data import cbsd432_split, validation_crops
 from benchmark.weights import run_weights
 
@@ -34,8 +35,7 @@ def main():
     args = parser.parse_args()
     device = select_device(args.device)
     crops = validation_crops(cbsd432_split()[1][:args.images], args.size).to(device)
-    problems = [simulate(crops, get_kernel(k), args.alpha, seed=1000 + i)
-                for i, k in enumerate(args.kernels)]
+    problems = validation_problems(crops, [get_kernel(k) for k in args.kernels], args.alpha)
     print(f"{args.images} CBSD432 validation crops {args.size}x{args.size}, alpha {args.alpha:g}, "
           f"solver {args.solver}, device {device}")
     for path in args.weights:
