@@ -1,7 +1,7 @@
 r"""Poisson image deblurring: :math:`y \sim \mathcal{P}(\alpha A x) / \alpha`, recover :math:`x`.
 
 Solvers receive what a real user has: the observation ``y``, the blur ``kernel`` (the operator
-:math:`A` is the circular convolution with it, see ``benchmark.physics.blur_operator``) and the
+:math:`A` is the circular convolution with it, see ``benchmark.maths.physics.blur_operator``) and the
 Poisson scale ``alpha``. They never see the ground truth. Each solver returns ``x``, a
 (B, 3, H, W) tensor or array with the reconstruction of every image of the batch.
 
@@ -14,11 +14,11 @@ plot of the HTML report.
 import torch
 from benchopt import BaseObjective
 
-from benchmark.frames import reconstruction_frame
-from benchmark.metrics import lpips, mse, psnr, ssim
-from benchmark.physics import blur_operator, check_alpha, check_image_batch, check_kernel, \
+from benchmark.glue.frames import reconstruction_frame
+from benchmark.maths.metrics import lpips, mse, psnr, ssim
+from benchmark.maths.physics import blur_operator, check_alpha, check_image_batch, check_kernel, \
     check_observation
-from benchmark.poisson import kl_divergence
+from benchmark.maths.poisson import kl_divergence
 
 
 class Objective(BaseObjective):

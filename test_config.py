@@ -23,7 +23,7 @@ def check_test_dataset_get_data(benchmark, dataset_class):
         return
     from benchopt.config import get_data_path
 
-    from benchmark.data_paths import candidate_dirs, find_data_dir, skip_or_fail_missing_data
+    from benchmark.data.paths import candidate_dirs, find_data_dir, skip_or_fail_missing_data
 
     extra = [get_data_path(folder)]
     if find_data_dir(folder, extra_dirs=extra) is not None:

@@ -3,8 +3,8 @@
 from benchopt import BaseDataset
 from benchopt.config import get_data_path
 
-from benchmark.images import load_cbsd68
-from benchmark.problem import make_problem
+from benchmark.data.images import load_cbsd68
+from benchmark.data.problem import make_problem
 
 
 class Dataset(BaseDataset):

@@ -3,8 +3,8 @@
 from benchopt import BaseDataset
 from benchopt.config import get_data_path
 
-from benchmark.images import load_set3c
-from benchmark.problem import make_problem
+from benchmark.data.images import load_set3c
+from benchmark.data.problem import make_problem
 
 
 class Dataset(BaseDataset):

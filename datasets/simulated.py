@@ -2,8 +2,8 @@
 
 from benchopt import BaseDataset
 
-from benchmark.images import smooth_random_images
-from benchmark.problem import make_problem
+from benchmark.data.images import smooth_random_images
+from benchmark.data.problem import make_problem
 
 
 class Dataset(BaseDataset):

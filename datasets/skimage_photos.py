@@ -7,8 +7,8 @@ These photographs ship inside scikit-image, so this data set needs no network an
 from benchopt import BaseDataset
 from benchopt.config import get_data_path
 
-from benchmark.images import load_skimage_photos
-from benchmark.problem import make_problem
+from benchmark.data.images import load_skimage_photos
+from benchmark.data.problem import make_problem
 
 
 class Dataset(BaseDataset):

@@ -4,7 +4,7 @@ stopped it first: not the solver's result), "run once" or "?" (not recorded)."""
 
 from benchopt import BasePlot
 
-from benchmark.report import ended_by_labels, last_records
+from benchmark.reporting.report import ended_by_labels, last_records
 
 COLUMNS = [("objective_psnr", "PSNR (dB)", "{:.2f}"), ("objective_ssim", "SSIM", "{:.4f}"),
            ("objective_kl_per_pixel", "KL / pixel", "{:.5f}"), ("stop_val", "iterations", "{:.0f}"),

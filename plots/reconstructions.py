@@ -2,7 +2,7 @@
 
 from benchopt import BasePlot
 
-from benchmark.report import last_records
+from benchmark.reporting.report import last_records
 
 
 class Plot(BasePlot):

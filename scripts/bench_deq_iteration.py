@@ -9,7 +9,7 @@ Interleaved in one process, medians of ``--repeats`` runs, on the same batch:
     timed from the state reached after ``--warmup`` iterations (so that the step size has
     settled as in a real run). An accepted step evaluates the network once at the new point and
     that evaluation is reused at the next iteration;
-(3) one iteration of the equilibrium solver (projected L-BFGS, ``benchmark.equilibrium``) after
+(3) one iteration of the equilibrium solver (projected L-BFGS, ``benchmark.algorithms.equilibrium``) after
     ``--warmup`` iterations: the two-loop recursion, the line search and its evaluations.
 The number of network evaluations per timed iteration is printed, and the ratios per evaluation.
 Uses the shipped pre-trained denoiser weights when present, else random weights.
@@ -21,14 +21,14 @@ import time
 
 import torch
 
-from benchmark.deq import PoissonPotential
+from benchmark.algorithms.deqmd import PoissonPotential
 from benchmark.device import select_device
-from benchmark.equilibrium import ProjectedLBFGS
-from benchmark.images import smooth_random_images
-from benchmark.mirror_descent import backtracking_step, init_state, initial_point
-from benchmark.physics import gaussian_kernel, simulate
-from benchmark.regularizers import REDPotential
-from benchmark.weights import WEIGHTS_DIR, load_checkpoint
+from benchmark.algorithms.equilibrium import ProjectedLBFGS
+from benchmark.data.images import smooth_random_images
+from benchmark.maths.mirror import backtracking_step, init_state, initial_point
+from benchmark.maths.physics import gaussian_kernel, simulate
+from benchmark.networks.regularizers import REDPotential
+from benchmark.networks.registry import WEIGHTS_DIR, load_checkpoint
 
 
 def timed(fn, device):

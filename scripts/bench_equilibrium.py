@@ -1,6 +1,6 @@
 """DEQ-MD's equilibrium: the paper's iteration at its rule against the projected L-BFGS solver.
 
-    python scripts/bench_equilibrium.py [--device auto] [--weights-dir benchmark/weights]
+    python scripts/bench_equilibrium.py [--device auto] [--weights-dir benchmark/networks/weights]
         [--settings butterfly:motion:100:128 leaves:gaussian:40:96 starfish:uniform:60:96]
 
 Each setting is ``image:kernel:alpha:crop`` (a set3c image, its centre crop, noise from
@@ -10,7 +10,7 @@ parameter of either solver is chosen from them). For each, from the same start
 
 * ``mirror``: the paper's iteration until its rule (relative change < 2.5e-5, no cap below
   ``--max-iter``);
-* ``lbfgs``: :class:`benchmark.equilibrium.ProjectedLBFGS` until the fixed-point residual
+* ``lbfgs``: :class:`benchmark.algorithms.equilibrium.ProjectedLBFGS` until the fixed-point residual
   :math:`\\|T_\\tau(x) - x\\| / \\|T_\\tau(x)\\|` at :math:`\\tau = 0.25` is below ``--tol``.
 
 It prints, per solver: network evaluations (forward + backward passes of the regulariser), wall
@@ -24,15 +24,15 @@ import time
 
 import torch
 
-from benchmark.deq import PoissonPotential, make_solver
+from benchmark.algorithms.deqmd import PoissonPotential, make_solver
 from benchmark.device import select_device
-from benchmark.equilibrium import PAPER_TOL, fixed_point_residual
-from benchmark.images import center_crop, load_set3c
-from benchmark.metrics import psnr
-from benchmark.mirror_descent import initial_point
-from benchmark.problem import make_problem
-from benchmark.runner import prepare_problem
-from benchmark.weights import WEIGHTS_DIR, load_regularizer
+from benchmark.algorithms.equilibrium import PAPER_TOL, fixed_point_residual
+from benchmark.data.images import center_crop, load_set3c
+from benchmark.maths.metrics import psnr
+from benchmark.maths.mirror import initial_point
+from benchmark.data.problem import make_problem
+from benchmark.glue.runner import prepare_problem
+from benchmark.networks.registry import WEIGHTS_DIR, load_regularizer
 
 DEFAULT_SETTINGS = ("butterfly:motion:100:128", "leaves:gaussian:40:96", "starfish:uniform:60:96")
 

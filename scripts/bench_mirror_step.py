@@ -18,10 +18,10 @@ import torch
 
 from benchmark.algorithms.tv_md import TVObjective
 from benchmark.device import select_device
-from benchmark.images import smooth_random_images
-from benchmark.mirror_descent import backtracking_step, init_state, initial_point
-from benchmark.physics import gaussian_kernel, simulate
-from benchmark.poisson import kl_divergence, kl_grad_wrt_Ax
+from benchmark.data.images import smooth_random_images
+from benchmark.maths.mirror import backtracking_step, init_state, initial_point
+from benchmark.maths.physics import gaussian_kernel, simulate
+from benchmark.maths.poisson import kl_divergence, kl_grad_wrt_Ax
 
 
 def kl_objective(y, operator):

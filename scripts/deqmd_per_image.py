@@ -2,7 +2,7 @@
 
     python scripts/deqmd_per_image.py --kernel motion --alpha 100 [--solver mirror|lbfgs]
         [--tol T] [--max-iter N] [--device auto] [--images butterfly] [--trace 100]
-        [--weights-dir benchmark/weights]
+        [--weights-dir benchmark/networks/weights]
 
 benchopt's tables average over the images of a setting; the paper also quotes single images
 (butterfly, motion blur, alpha = 100). This runs the same reconstruction as ``solvers/deqmd.py``
@@ -19,15 +19,15 @@ rules: a kernel-specific model first, else the all-kernel one of that alpha).
 import argparse
 import time
 
-from benchmark.deq import SOLVERS, PoissonPotential, make_solver
-from benchmark.equilibrium import fixed_point_residual
-from benchmark.images import SET3C_NAMES, load_set3c
-from benchmark.metrics import psnr, ssim
-from benchmark.mirror_descent import initial_point
-from benchmark.physics import KERNEL_NAMES, kernel_name_of
-from benchmark.problem import make_problem
-from benchmark.runner import prepare_problem
-from benchmark.weights import WEIGHTS_DIR, load_regularizer
+from benchmark.algorithms.deqmd import SOLVERS, PoissonPotential, make_solver
+from benchmark.algorithms.equilibrium import fixed_point_residual
+from benchmark.data.images import SET3C_NAMES, load_set3c
+from benchmark.maths.metrics import psnr, ssim
+from benchmark.maths.mirror import initial_point
+from benchmark.maths.physics import KERNEL_NAMES, kernel_name_of
+from benchmark.data.problem import make_problem
+from benchmark.glue.runner import prepare_problem
+from benchmark.networks.registry import WEIGHTS_DIR, load_regularizer
 
 
 def main():

@@ -14,7 +14,7 @@ import argparse
 
 import pandas as pd
 
-from benchmark.report import ended_by_labels
+from benchmark.reporting.report import ended_by_labels
 
 
 def summarize(df):

@@ -1,9 +1,9 @@
 """DEQ-MD checkpoints on the held-out CBSD432 validation crops, with a chosen fixed-point solver.
 
     python scripts/validate_deq.py --alpha 100 --solver lbfgs \
-        --weights benchmark/weights/red_all_a100.pt benchmark/weights/runs/eq_red_all_a100/best.pt
+        --weights benchmark/networks/weights/red_all_a100.pt training_runs/eq_red_all_a100/best.pt
 
-The validation of ``benchmark.train_deq`` (the same crops: every 12th CBSD432 image, centre
+The validation of ``benchmark.training.train_deq`` (the same crops: every 12th CBSD432 image, centre
 crops; the same noise draws: seed 1000 + kernel index), for any checkpoint (an exported ``.pt`` or
 a run's ``best.pt`` / ``state.pt``), so that models trained with different recipes are compared on
 the same problems and the same solver. Prints the PSNR per kernel and the mean, the network
@@ -12,14 +12,14 @@ evaluations per image and how many fixed points met the solver's tolerance. Neve
 
 import argparse
 
-from benchmark.deq import SOLVERS, reconstruct
+from benchmark.algorithms.deqmd import SOLVERS, reconstruct
 from benchmark.device import select_device
-from benchmark.metrics import psnr
-from benchmark.physics import KERNEL_NAMES, get_kernel
-from benchmark.regularizers import REDPotential
-from benchmark.train_deq import validation_problems
-from benchmark.training_data import cbsd432_split, validation_crops
-from benchmark.weights import run_weights
+from benchmark.maths.metrics import psnr
+from benchmark.maths.physics import KERNEL_NAMES, get_kernel
+from benchmark.networks.regularizers import REDPotential
+from benchmark.training.train_deq import validation_problems
+from benchmark.training.crops import cbsd432_split, validation_crops
+from benchmark.networks.registry import run_weights
 
 
 def main():

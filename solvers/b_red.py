@@ -1,6 +1,6 @@
 """B-RED (Hurault, Kamilov, Leclaire, Papadakis, NeurIPS 2023): Bregman RED, mirror descent on
 lam KL(y, A.) + g_gamma with the trained Bregman score denoiser. Parameters at "preset" come from
-the preset ("tuned" or "paper") per alpha (``benchmark/tuned_parameters.py``); maths in
+the preset ("tuned" or "paper") per alpha (``benchmark/algorithms/presets.py``); maths in
 ``benchmark/algorithms/bregman_pnp.py``.
 """
 
@@ -8,8 +8,8 @@ from benchopt import BaseSolver
 from benchopt.stopping_criterion import NoCriterion
 
 from benchmark.algorithms.bregman_pnp import BregmanRED
-from benchmark.bregman_solver import FROM_PRESET, BregmanPnPSolverMixin
-from benchmark.cache_key import LibraryFingerprint
+from benchmark.glue.bregman_solver import FROM_PRESET, BregmanPnPSolverMixin
+from benchmark.glue.cache_key import LibraryFingerprint
 
 
 class Solver(LibraryFingerprint, BregmanPnPSolverMixin, BaseSolver):

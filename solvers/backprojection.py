@@ -2,8 +2,8 @@
 
 from benchopt import BaseSolver
 
-from benchmark.cache_key import LibraryFingerprint
-from benchmark.runner import prepare_problem
+from benchmark.glue.cache_key import LibraryFingerprint
+from benchmark.glue.runner import prepare_problem
 
 
 class Solver(LibraryFingerprint, BaseSolver):

@@ -1,26 +1,26 @@
 """DEQ-MD (Daniele, Villa, Vaiter, Calatroni, arXiv 2507.11461): the fixed point of a Burg-entropy
 mirror step on KL(y, A.) + R_theta, with a learned regulariser R_theta shipped in
-``benchmark/weights/``. One benchopt iteration is one iteration of the fixed-point solver, so the
+``benchmark/networks/weights/``. One benchopt iteration is one iteration of the fixed-point solver, so the
 PSNR-versus-time curve shows the convergence.
 
-``solver`` picks how the fixed point is reached (``benchmark/equilibrium.py``): ``mirror`` is the
+``solver`` picks how the fixed point is reached (``benchmark/algorithms/equilibrium.py``): ``mirror`` is the
 paper's iteration and stopping rule (relative change < 2.5e-5, an early-stopped iterate), ``lbfgs``
 a projected quasi-Newton method run to a fixed-point residual < 1e-5 (the equilibrium itself).
-``tol`` and ``max_iter`` default to the solver's own (``benchmark.deq.DEFAULT_TOL`` /
-``DEFAULT_MAX_ITER``). Maths in ``benchmark/deq.py``; networks in ``benchmark/regularizers.py``;
+``tol`` and ``max_iter`` default to the solver's own (``benchmark.algorithms.deqmd.DEFAULT_TOL`` /
+``DEFAULT_MAX_ITER``). Maths in ``benchmark/algorithms/deqmd.py``; networks in ``benchmark/networks/regularizers.py``;
 weights chosen by (regularizer, kernel, alpha).
 """
 
 from benchopt import BaseSolver
 from benchopt.stopping_criterion import NoCriterion
 
-from benchmark.cache_key import LibraryFingerprint
-from benchmark.deq import PoissonPotential, check_solver_name, make_solver
-from benchmark.mirror_descent import initial_point
-from benchmark.physics import kernel_name_of
-from benchmark.regularizers import check_regularizer_name
-from benchmark.runner import prepare_problem, run_iterations
-from benchmark.weights import WeightsError, find_checkpoint, load_regularizer
+from benchmark.glue.cache_key import LibraryFingerprint
+from benchmark.algorithms.deqmd import PoissonPotential, check_solver_name, make_solver
+from benchmark.maths.mirror import initial_point
+from benchmark.maths.physics import kernel_name_of
+from benchmark.networks.regularizers import check_regularizer_name
+from benchmark.glue.runner import prepare_problem, run_iterations
+from benchmark.networks.registry import WeightsError, find_checkpoint, load_regularizer
 
 
 class Solver(LibraryFingerprint, BaseSolver):

@@ -1,7 +1,7 @@
 """PIDSplit+ (Setzer, Steidl, Teuber 2010): ADMM for KL + TV with every sub-step in closed form.
 
 ``lam="tuned"`` takes the TV weight tuned on CBSD68 for the data set's alpha
-(``benchmark/tuned_parameters.py``); another alpha > 0 gets the tuned weights interpolated in log
+(``benchmark/algorithms/presets.py``); another alpha > 0 gets the tuned weights interpolated in log
 alpha, clamped at the ends (printed in the run's output); a number overrides it. Maths in
 ``benchmark/algorithms/pidsplit.py``.
 """
@@ -9,10 +9,10 @@ alpha, clamped at the ends (printed in the run's output); a number overrides it.
 from benchopt import BaseSolver
 from benchopt.stopping_criterion import NoCriterion
 
-from benchmark.cache_key import LibraryFingerprint
+from benchmark.glue.cache_key import LibraryFingerprint
 from benchmark.algorithms.pidsplit import PIDSplitPlus
-from benchmark.runner import announce, prepare_problem, run_iterations
-from benchmark.tuned_parameters import resolve_lambda
+from benchmark.glue.runner import announce, prepare_problem, run_iterations
+from benchmark.algorithms.presets import resolve_lambda
 
 
 class Solver(LibraryFingerprint, BaseSolver):

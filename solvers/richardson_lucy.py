@@ -7,9 +7,9 @@ Maths in ``benchmark/algorithms/richardson_lucy.py``.
 from benchopt import BaseSolver
 from benchopt.stopping_criterion import NoCriterion
 
-from benchmark.cache_key import LibraryFingerprint
+from benchmark.glue.cache_key import LibraryFingerprint
 from benchmark.algorithms.richardson_lucy import RichardsonLucy
-from benchmark.runner import prepare_problem, run_iterations
+from benchmark.glue.runner import prepare_problem, run_iterations
 
 
 class Solver(LibraryFingerprint, BaseSolver):

@@ -1,7 +1,7 @@
 """TV-MD: smoothed-TV regularised KL, minimised by Burg-entropy mirror descent with backtracking.
 
 The model-based baseline of Daniele et al. (arXiv 2507.11461). ``lam="tuned"`` takes the weight
-tuned on CBSD68 for the data set's alpha (``benchmark/tuned_parameters.py``); another alpha > 0 gets
+tuned on CBSD68 for the data set's alpha (``benchmark/algorithms/presets.py``); another alpha > 0 gets
 the tuned weights interpolated in log alpha, clamped at the ends (printed in the run's output);
 a number overrides it.
 """
@@ -9,10 +9,10 @@ a number overrides it.
 from benchopt import BaseSolver
 from benchopt.stopping_criterion import NoCriterion
 
-from benchmark.cache_key import LibraryFingerprint
+from benchmark.glue.cache_key import LibraryFingerprint
 from benchmark.algorithms.tv_md import TVMirrorDescent
-from benchmark.runner import announce, prepare_problem, run_iterations
-from benchmark.tuned_parameters import resolve_lambda
+from benchmark.glue.runner import announce, prepare_problem, run_iterations
+from benchmark.algorithms.presets import resolve_lambda
 
 
 class Solver(LibraryFingerprint, BaseSolver):

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark.data_paths import ENV_DATA_DIR, PROJECT_ROOT, skip_or_fail_missing_data
-from benchmark.fetch_data import completeness
-from benchmark.physics import gaussian_kernel, simulate
+from benchmark.data.paths import ENV_DATA_DIR, PROJECT_ROOT, skip_or_fail_missing_data
+from benchmark.data.fetch import completeness
+from benchmark.maths.physics import gaussian_kernel, simulate
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATA_DESCRIPTIONS = {"set3c": "set3c/ (butterfly, leaves, starfish)",
@@ -31,7 +31,7 @@ def shared_data_dir():
 
 def data_roots():
     """Folders that may hold the data sets, in the order they are tried: $POISSON_DEBLUR_DATA
-    (else ../shared/data), then data/ beside objective.py (where `benchmark.fetch_data` puts
+    (else ../shared/data), then data/ beside objective.py (where `benchmark.data.fetch` puts
     them)."""
     roots = []
     for root in (shared_data_dir(), PROJECT_ROOT / "data"):

@@ -5,8 +5,8 @@ import torch
 from benchmark.algorithms.pidsplit import PIDSplitPlus
 from benchmark.algorithms.richardson_lucy import RichardsonLucy, discrepancy
 from benchmark.algorithms.tv_md import TVMirrorDescent
-from benchmark.poisson import kl_divergence
-from benchmark.tv import (
+from benchmark.maths.poisson import kl_divergence
+from benchmark.maths.tv import (
     gradient,
     gradient_adjoint,
     laplacian_spectrum,

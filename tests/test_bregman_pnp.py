@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from benchmark.algorithms.bregman_pnp import BregmanPnP, BregmanPnPParameters, BregmanRED
-from benchmark.bregman_denoiser import BregmanScoreDenoiser, inverse_gamma_noise
-from benchmark.mirror_descent import MirrorState, fixed_step
-from benchmark.poisson import bregman_divergence, kl_divergence, kl_grad
-from benchmark.training_data import cbsd432_split, validation_crops
-from benchmark.tuned_parameters import bregman_pnp_parameters
-from benchmark.weights import WeightsError, load_bregman_denoiser
+from benchmark.networks.bregman_denoiser import BregmanScoreDenoiser, inverse_gamma_noise
+from benchmark.maths.mirror import MirrorState, fixed_step
+from benchmark.maths.poisson import bregman_divergence, kl_divergence, kl_grad
+from benchmark.training.crops import cbsd432_split, validation_crops
+from benchmark.algorithms.presets import bregman_pnp_parameters
+from benchmark.networks.registry import WeightsError, load_bregman_denoiser
 from conftest import real_data
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import joblib
 import pytest
 
-from benchmark import cache_key
-from benchmark.cache_key import NOT_RUN_TIME, fingerprint_files, library_fingerprint
+from benchmark.glue import cache_key
+from benchmark.glue.cache_key import NOT_RUN_TIME, fingerprint_files, library_fingerprint
 
 BENCHMARK_DIR = Path(__file__).resolve().parents[1]
 
@@ -20,7 +20,8 @@ def package_copy(tmp_path):
         relative = path.relative_to(cache_key.PACKAGE_DIR)
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target / relative)
-    (target / "report.py").write_text("REPORT = 1\n")
+    (target / "reporting" / "report.py").parent.mkdir(parents=True, exist_ok=True)
+    (target / "reporting" / "report.py").write_text("REPORT = 1\n")
     return target
 
 
@@ -28,16 +29,16 @@ def test_fingerprint_follows_run_time_sources_and_weights_only(package_copy):
     before = library_fingerprint(package_copy)
     assert before == library_fingerprint.__wrapped__(package_copy)
 
-    (package_copy / "report.py").write_text("REPORT = 2\n")
-    assert "report.py" in NOT_RUN_TIME
+    (package_copy / "reporting" / "report.py").write_text("REPORT = 2\n")
+    assert "reporting" in NOT_RUN_TIME
     assert library_fingerprint.__wrapped__(package_copy) == before
 
-    tuned = package_copy / "tuned_parameters.py"
+    tuned = package_copy / "algorithms" / "presets.py"
     tuned.write_text(tuned.read_text().replace('"tv_md": {40: 0.05', '"tv_md": {40: 0.07'))
     after_table = library_fingerprint.__wrapped__(package_copy)
     assert after_table != before
 
-    provenance = sorted((package_copy / "weights").glob("*.json"))
+    provenance = sorted((package_copy / "networks" / "weights").glob("*.json"))
     assert provenance, "the shipped weights have provenance files"
     provenance[0].write_text(provenance[0].read_text().replace('"sha256": "', '"sha256": "0'))
     assert library_fingerprint.__wrapped__(package_copy) != after_table

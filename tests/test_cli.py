@@ -10,7 +10,7 @@ import matplotlib.image
 import pandas as pd
 import pytest
 
-from benchmark.report import protocol_link, write_report
+from benchmark.reporting.report import protocol_link, write_report
 from conftest import real_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,9 +172,9 @@ def test_readme_solver_template_passes_benchopt_test(tmp_path):
 def test_readme_solver_template_is_a_method_that_works(kernel, alpha, lam):
     """It stops by its own rule, above A^T y (the old template, plain KL gradient steps of 0.1,
     fell below it), on photographs and on the simulated images."""
-    from benchmark.images import load_skimage_photos, smooth_random_images
-    from benchmark.metrics import psnr
-    from benchmark.problem import make_problem
+    from benchmark.data.images import load_skimage_photos, smooth_random_images
+    from benchmark.maths.metrics import psnr
+    from benchmark.data.problem import make_problem
 
     namespace = {}
     exec(compile(readme_template(), "README template", "exec"), namespace)

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 import torch
 
-import benchmark.data_paths as data_paths
-import benchmark.images as images
-import benchmark.physics as physics
-from benchmark.data_paths import DataNotFoundError
-from benchmark.images import (
+import benchmark.data.paths as data_paths
+import benchmark.data.images as images
+import benchmark.maths.physics as physics
+from benchmark.data.paths import DataNotFoundError
+from benchmark.data.images import (
     center_crop,
     load_cbsd68,
     load_set3c,
@@ -17,8 +17,8 @@ from benchmark.images import (
     locate_dataset,
     smooth_random_images,
 )
-from benchmark.physics import motion_kernel
-from benchmark.problem import make_problem
+from benchmark.maths.physics import motion_kernel
+from benchmark.data.problem import make_problem
 from conftest import real_data
 
 

@@ -5,15 +5,15 @@ import json
 import pytest
 import torch
 
-from benchmark.deq import PoissonPotential, jfb_output, make_solver, reconstruct
-from benchmark.mirror_descent import backtracking_step, init_state, initial_point
-from benchmark.regularizers import (
+from benchmark.algorithms.deqmd import PoissonPotential, jfb_output, make_solver, reconstruct
+from benchmark.maths.mirror import backtracking_step, init_state, initial_point
+from benchmark.networks.regularizers import (
     REDPotential,
     ScalarPotential,
     count_parameters,
     load_authors_state_dict,
 )
-from benchmark.weights import (
+from benchmark.networks.registry import (
     WeightsError,
     find_checkpoint,
     load_checkpoint,
@@ -160,9 +160,9 @@ def test_deqmd_solver_file_runs_each_fixed_point_solver_to_its_rule(solver_name,
     import importlib.util
     from pathlib import Path
 
-    from benchmark.equilibrium import fixed_point_residual
-    from benchmark.images import smooth_random_images
-    from benchmark.problem import make_problem
+    from benchmark.algorithms.equilibrium import fixed_point_residual
+    from benchmark.data.images import smooth_random_images
+    from benchmark.data.problem import make_problem
 
     path = Path(__file__).resolve().parents[1] / "solvers" / "deqmd.py"
     spec = importlib.util.spec_from_file_location("solver_deqmd", path)

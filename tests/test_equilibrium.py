@@ -5,16 +5,16 @@ import pytest
 import torch
 
 from benchmark.algorithms.tv_md import TVObjective
-from benchmark.deq import PoissonPotential, make_solver
-from benchmark.equilibrium import (
+from benchmark.algorithms.deqmd import PoissonPotential, make_solver
+from benchmark.algorithms.equilibrium import (
     MirrorDescentSolver,
     ProjectedLBFGS,
     fixed_point_residual,
 )
-from benchmark.mirror_descent import initial_point
-from benchmark.physics import simulate
-from benchmark.poisson import EPS
-from benchmark.regularizers import REDPotential
+from benchmark.maths.mirror import initial_point
+from benchmark.maths.physics import simulate
+from benchmark.maths.poisson import EPS
+from benchmark.networks.regularizers import REDPotential
 
 
 def mirror_map(x, grad, tau):

@@ -1,4 +1,4 @@
-"""`python -m benchmark.fetch_data`: one entry point for every data set, safe to interrupt.
+"""`python -m benchmark.data.fetch`: one entry point for every data set, safe to interrupt.
 
 No test here uses the network: the downloads are replaced by fakes that write what the real
 sources hold (deepinv's zip layout, the BSDS500 archive layout), fail, or are interrupted.
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import benchmark.fetch_data as fetch_data
-from benchmark.fetch_data import CBSD68_IDS, main
-from benchmark.images import SET3C_NAMES, load_set3c
-from benchmark.training_data import cbsd432_split
+import benchmark.data.fetch as fetch_data
+from benchmark.data.fetch import CBSD68_IDS, main
+from benchmark.data.images import SET3C_NAMES, load_set3c
+from benchmark.training.crops import cbsd432_split
 
 CBSD432_IDS = [str(100000 + i) for i in range(432)]
 
@@ -180,7 +180,7 @@ def test_lpips_backbone_already_in_the_cache_is_not_downloaded(tmp_path, fakes, 
                                                                capsys):
     import torchvision
 
-    import benchmark.metrics as metrics
+    import benchmark.maths.metrics as metrics
 
     backbone = tmp_path / "hub" / "checkpoints" / "alexnet-owt-7be5be79.pth"
     backbone.parent.mkdir(parents=True)

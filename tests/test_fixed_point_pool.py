@@ -3,12 +3,12 @@
 import pytest
 import torch
 
-from benchmark.deq import PoissonPotential, make_solver
-from benchmark.fixed_point_pool import FixedPointPool
-from benchmark.images import smooth_random_images
-from benchmark.mirror_descent import initial_point
-from benchmark.physics import gaussian_kernel, simulate, uniform_kernel
-from benchmark.regularizers import REDPotential
+from benchmark.algorithms.deqmd import PoissonPotential, make_solver
+from benchmark.training.fixed_point_pool import FixedPointPool
+from benchmark.data.images import smooth_random_images
+from benchmark.maths.mirror import initial_point
+from benchmark.maths.physics import gaussian_kernel, simulate, uniform_kernel
+from benchmark.networks.regularizers import REDPotential
 
 
 class RandomCrops:

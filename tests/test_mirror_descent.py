@@ -3,14 +3,14 @@
 import torch
 
 from benchmark.algorithms.tv_md import TVObjective
-from benchmark.mirror_descent import (
+from benchmark.maths.mirror import (
     backtracking_step,
     burg_mirror_step,
     init_state,
     initial_point,
     relative_change,
 )
-from benchmark.poisson import bregman_divergence, burg_entropy
+from benchmark.maths.poisson import bregman_divergence, burg_entropy
 
 
 def test_mirror_step_solves_the_mirror_equation():

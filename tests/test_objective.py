@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.images import smooth_random_images
-from benchmark.problem import make_problem
+from benchmark.data.images import smooth_random_images
+from benchmark.data.problem import make_problem
 
 spec = importlib.util.spec_from_file_location(
     "poisson_objective", Path(__file__).resolve().parents[1] / "objective.py")

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-import benchmark.metrics as metrics
-from benchmark.images import smooth_random_images
+import benchmark.maths.metrics as metrics
+from benchmark.data.images import smooth_random_images
 from benchmark.parameters import check_choice, check_choice_or_number, check_device
-from benchmark.problem import make_problem
+from benchmark.data.problem import make_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -106,7 +106,7 @@ def test_lpips_left_out_in_one_line_once_and_never_downloaded(monkeypatch, tmp_p
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [metrics.LPIPS_MISSING.format(file=tmp_path / "alexnet.pth")]
     assert err[0].startswith("LPIPS is not computed: its backbone weights")
-    assert "URLError" not in err[0] and "benchmark.fetch_data --lpips" in err[0]
+    assert "URLError" not in err[0] and "benchmark.data.fetch --lpips" in err[0]
 
 
 def test_lpips_backbone_is_torchvisions_alexnet_in_the_hub_cache():

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from benchmark.physics import (
+from benchmark.maths.physics import (
     blur_operator,
     check_alpha,
     check_kernel,
@@ -120,7 +120,7 @@ def test_bad_observations_are_rejected():
 
 
 def test_kernel_names_are_recognised(monkeypatch):
-    from benchmark.physics import kernel_name_of
+    from benchmark.maths.physics import kernel_name_of
 
     monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("kernels")))
     assert kernel_name_of(gaussian_kernel()) == "gaussian"

@@ -2,7 +2,7 @@
 
 import torch
 
-from benchmark.poisson import (
+from benchmark.maths.poisson import (
     bregman_divergence,
     burg_entropy,
     kl_divergence,

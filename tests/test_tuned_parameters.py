@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from benchmark.tuned_parameters import TUNED_LAMBDA, resolve_lambda, tuned_lambda
+from benchmark.algorithms.presets import TUNED_LAMBDA, resolve_lambda, tuned_lambda
 
 
 @pytest.mark.parametrize("solver", sorted(TUNED_LAMBDA))
@@ -48,7 +48,7 @@ def test_the_rule_is_printed_only_when_it_was_used():
     weight = resolve_lambda("tv_md", "tuned", 80, lines.append)
     assert lines == [f"tv_md: lam={weight:.4g} for alpha=80: interpolated in log alpha between "
                      "the weights tuned at alpha=60 (0.03) and alpha=100 (0.02) (rule of "
-                     "benchmark/tuned_parameters.py; pass lam=<number> to override)."]
+                     "benchmark/algorithms/presets.py; pass lam=<number> to override)."]
     assert resolve_lambda("tv_md", 0.1, 80, lines.append) == 0.1 and len(lines) == 1
 
 

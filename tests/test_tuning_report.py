@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from benchmark.tuning_report import render, tuning_table, varying_parameters
+from benchmark.reporting.tuning_report import render, tuning_table, varying_parameters
 
 
 def records():

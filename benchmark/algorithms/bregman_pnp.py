@@ -1,6 +1,6 @@
 r"""B-RED and B-PnP: Bregman plug-and-play for Poisson deblurring (Hurault, Kamilov, Leclaire,
 Papadakis, "Convergent Bregman Plug-and-Play Image Restoration for Poisson Inverse Problems",
-NeurIPS 2023, Sec. 4), with the Bregman score denoiser of :mod:`benchmark.bregman_denoiser`.
+NeurIPS 2023, Sec. 4), with the Bregman score denoiser of :mod:`benchmark.networks.bregman_denoiser`.
 
 Both minimise :math:`F = \lambda f + \text{regulariser}` with :math:`f(x) = \mathrm{KL}(y, Ax)` and
 the Burg entropy as mirror map, starting from :math:`x_0 = \mathrm{clip}(A^\top y, 10^{-3}, 1)`.
@@ -29,7 +29,7 @@ weight ``lam_init``, a larger denoiser noise level :math:`1/\gamma = 1/50` and s
 then the main phase (:math:`1/\gamma = 1/500`). Without backtracking the step is fixed (a pixel whose
 mirror step would leave the positive orthant goes to 1, as in the authors' code); with it
 (main phase only), the step follows the shared Bregman backtracking of
-:mod:`benchmark.mirror_descent` (sufficient decrease :math:`F(x) - F(x^+) \ge (\eta/\tau) D_h(x^+,
+:mod:`benchmark.maths.mirror` (sufficient decrease :math:`F(x) - F(x^+) \ge (\eta/\tau) D_h(x^+,
 x)`), so :math:`F` decreases monotonically. The run stops in the main phase when
 :math:`|F(x_{k+1}) - F(x_k)| / |F(x_k)| <` ``tol`` for every image, or after ``max_iter``
 iterations in all (initialisation included).
@@ -39,15 +39,15 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from benchmark.bregman_denoiser import bregman_gradient_step
-from benchmark.mirror_descent import (
+from benchmark.networks.bregman_denoiser import bregman_gradient_step
+from benchmark.maths.mirror import (
     MirrorState,
     backtracking_step,
     fixed_step,
     init_state,
     initial_point,
 )
-from benchmark.poisson import EPS, bregman_divergence, kl_divergence, kl_grad_wrt_Ax
+from benchmark.maths.poisson import EPS, bregman_divergence, kl_divergence, kl_grad_wrt_Ax
 
 LOWER = 1e-3
 

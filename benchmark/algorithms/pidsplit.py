@@ -27,9 +27,9 @@ leaves :math:`u_3` unchanged, so :math:`u_3` alone cannot tell), or after ``max_
 
 import torch
 
-from benchmark.mirror_descent import relative_change
-from benchmark.poisson import EPS, kl_prox
-from benchmark.tv import gradient, gradient_adjoint, laplacian_spectrum, shrink_isotropic
+from benchmark.maths.mirror import relative_change
+from benchmark.maths.poisson import EPS, kl_prox
+from benchmark.maths.tv import gradient, gradient_adjoint, laplacian_spectrum, shrink_isotropic
 
 
 class PIDSplitPlus:

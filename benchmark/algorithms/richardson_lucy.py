@@ -24,7 +24,7 @@ own: once it meets the rule it is frozen.
 
 import torch
 
-from benchmark.poisson import EPS, kl_divergence
+from benchmark.maths.poisson import EPS, kl_divergence
 
 
 def discrepancy(y, Ax, alpha, eps=EPS):

@@ -6,20 +6,20 @@ The model-based baseline of Daniele et al. (arXiv 2507.11461):
 
     \min_{x > 0}\ F(x) = \mathrm{KL}(y, Ax) + \lambda\, \mathrm{TV}_\epsilon(x),
 
-solved with the shared mirror step of :mod:`benchmark.mirror_descent` (Burg entropy, upper clip at
+solved with the shared mirror step of :mod:`benchmark.maths.mirror` (Burg entropy, upper clip at
 1, Bregman backtracking with :math:`\tau_0 = 1`, factor 0.5, :math:`\eta = 0.8`). It stops when
 every image satisfies :math:`\|x_{k+1} - x_k\| / \|x_{k+1}\| < \text{tol}`, when every image has
 stalled at the step floor, or after ``max_iter`` iterations.
 """
 
-from benchmark.mirror_descent import (
+from benchmark.maths.mirror import (
     backtracking_step,
     init_state,
     initial_point,
     relative_change,
 )
-from benchmark.poisson import EPS, kl_divergence, kl_grad_wrt_Ax
-from benchmark.tv import tv_smooth_value_and_grad
+from benchmark.maths.poisson import EPS, kl_divergence, kl_grad_wrt_Ax
+from benchmark.maths.tv import tv_smooth_value_and_grad
 
 
 class TVObjective:

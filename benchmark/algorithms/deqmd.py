@@ -1,0 +1,89 @@
+r"""DEQ-MD: the deep-equilibrium mirror-descent reconstruction of Daniele, Villa, Vaiter, Calatroni
+(arXiv 2507.11461).
+
+The reconstruction is the fixed point :math:`x^* = T_\theta(x^*)` of one Burg-entropy mirror step on
+
+.. math::
+
+    \Psi(x) = \mathrm{KL}(y, Ax) + R_\theta(x),
+    \qquad
+    T_\theta(x) = \min\Big( \frac{x}{1 + \tau\, x \odot \nabla \Psi(x)},\ 1 \Big),
+
+reached from :math:`x_0 = A^\top y` clipped to :math:`[10^{-3}, 1]` by one of the fixed-point
+solvers of :mod:`benchmark.algorithms.equilibrium`: ``"mirror"``, the paper's iteration (Bregman backtracking
+on :math:`\tau`, stopped when :math:`\|x_{k+1} - x_k\| / \|x_{k+1}\| < 2.5 \cdot 10^{-5}`, an
+early-stopped iterate of the 1/k regime), or ``"lbfgs"``, a batched projected quasi-Newton method
+stopped at a fixed-point residual :math:`\|T_\tau(x) - x\| / \|T_\tau(x)\| < 10^{-5}`. Each
+image is frozen once it meets its rule; a run stops when every image has, or at an iteration cap
+that is reported when hit.
+
+Training uses Jacobian-free backpropagation (Fung et al., AAAI 2022): the fixed point is found
+without a graph, then one more step :math:`T_\theta(x^*)` is taken with the graph, and the loss
+:math:`\|T_\theta(x^*) - x\|^2` is backpropagated through that single step only.
+"""
+
+import torch
+
+from benchmark.algorithms.equilibrium import PAPER_TOL, MirrorDescentSolver, ProjectedLBFGS
+from benchmark.maths.mirror import burg_mirror_step, initial_point
+from benchmark.parameters import check_choice
+from benchmark.maths.poisson import EPS, kl_divergence, kl_grad_wrt_Ax
+
+
+class PoissonPotential:
+    r""":math:`\Psi(x) = \mathrm{KL}(y, Ax) + R_\theta(x)` and its gradient, per image.
+
+    ``regularizer.value_and_grad(x, create_graph)`` returns :math:`R_\theta` per image and
+    :math:`\nabla R_\theta`. With ``create_graph=False`` no graph is kept towards the weights: an
+    evaluation costs one forward and one backward pass of the network.
+    """
+
+    def __init__(self, y, operator, regularizer, eps=EPS):
+        self.y, self.operator, self.regularizer, self.eps = y, operator, regularizer, eps
+
+    def __call__(self, x, index, create_graph=False):
+        y = self.y if index is None else self.y[index]
+        Ax = self.operator.A(x)
+        reg_value, reg_grad = self.regularizer.value_and_grad(x, create_graph=create_graph)
+        value = kl_divergence(y, Ax, self.eps) + reg_value.double()
+        grad = self.operator.A_adjoint(kl_grad_wrt_Ax(y, Ax, self.eps)) + reg_grad
+        if not create_graph:
+            value, grad = value.detach(), grad.detach()
+        return value, grad
+
+
+SOLVERS = {"mirror": MirrorDescentSolver, "lbfgs": ProjectedLBFGS}
+DEFAULT_TOL = {"mirror": PAPER_TOL, "lbfgs": 1e-5}
+DEFAULT_MAX_ITER = {"mirror": 300, "lbfgs": 1000}
+
+
+def check_solver_name(name):
+    """``name`` if it is a fixed-point solver of :data:`SOLVERS`, else a ValueError naming them."""
+    return check_choice("fixed-point solver", name, sorted(SOLVERS))
+
+
+def make_solver(name, potential, x0, tol=None, max_iter=None):
+    r"""The fixed-point solver ``name`` (``"mirror"``: the paper's iteration and rule;
+    ``"lbfgs"``: :class:`benchmark.algorithms.equilibrium.ProjectedLBFGS` to the residual ``tol``), started at
+    ``x0``; ``tol`` and ``max_iter`` default to :data:`DEFAULT_TOL` and :data:`DEFAULT_MAX_ITER`."""
+    check_solver_name(name)
+    tol = DEFAULT_TOL[name] if tol is None else tol
+    max_iter = DEFAULT_MAX_ITER[name] if max_iter is None else max_iter
+    return SOLVERS[name](potential, x0, tol=tol, max_iter=max_iter)
+
+
+def jfb_output(potential, fixed_point):
+    r"""One mirror step :math:`T_\tau(x^*)` from the (detached) fixed point, with the graph to
+    the weights: the output of the DEQ used by the training loss (Jacobian-free backprop). The
+    step :math:`\tau` is the one the solver ended with (the reference step for ``"lbfgs"``)."""
+    x_star = fixed_point.x.detach()
+    _, grad = potential(x_star, None, create_graph=True)
+    x_out, _ = burg_mirror_step(x_star, grad, fixed_point.tau, upper=1.0)
+    return x_out.clamp(min=torch.finfo(x_out.dtype).tiny)
+
+
+def reconstruct(y, operator, regularizer, solver="mirror", tol=None, max_iter=None):
+    """DEQ-MD reconstruction of the batch ``y`` from :math:`x_0` (no graph): returns the
+    :class:`benchmark.algorithms.equilibrium.FixedPointResult` of the fixed-point solver ``solver``."""
+    potential = PoissonPotential(y, operator, regularizer)
+    return make_solver(solver, potential, initial_point(y, operator), tol, max_iter).run()

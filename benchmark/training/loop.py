@@ -1,0 +1,142 @@
+"""Resumable training loop shared by the training entry points.
+
+A run lives in one folder: ``state.pt`` (model, optimiser, step, elapsed time, random states),
+rewritten atomically every ``checkpoint_every`` seconds and at the end; ``best.pt``, the weights of
+the best validation so far with its step and PSNR; and ``metrics.csv`` (one row per logged step:
+step, wall time, training loss, validation PSNR when computed). Starting a run whose folder holds
+``state.pt`` resumes it; the number of steps is a total, not an increment.
+"""
+
+import csv
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from benchmark.data.paths import PROJECT_ROOT
+
+# Resumable training runs (state, best checkpoint, metrics), one folder per run.
+RUNS_DIR = PROJECT_ROOT / "training_runs"
+
+
+def save_atomically(obj, path):
+    """``torch.save`` to a temporary file, then rename: a reader never sees half a file."""
+    partial = path.with_suffix(".pt.part")
+    torch.save(obj, partial)
+    partial.replace(path)
+
+
+class ResumableRun:
+    """Training state on disk: load it if present, save it atomically."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.state_path = self.folder / "state.pt"
+        self.best_path = self.folder / "best.pt"
+        self.log_path = self.folder / "metrics.csv"
+
+    def load(self, model, optimizer, sampler):
+        """Restore a saved run; returns ``(step, elapsed_seconds)`` (``(0, 0.0)`` when new)."""
+        if not self.state_path.is_file():
+            return 0, 0.0
+        state = torch.load(self.state_path, map_location="cpu", weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        sampler.load_state_dict(state["sampler"])
+        torch.set_rng_state(state["torch_rng"])
+        return state["step"], state["elapsed"]
+
+    def save(self, model, optimizer, sampler, step, elapsed):
+        save_atomically({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                         "sampler": sampler.state_dict(), "torch_rng": torch.get_rng_state(),
+                         "step": step, "elapsed": elapsed}, self.state_path)
+
+    def best(self):
+        """``{"model", "step", "val_psnr", "elapsed"}`` of the best validation so far, or None."""
+        if not self.best_path.is_file():
+            return None
+        return torch.load(self.best_path, map_location="cpu", weights_only=True)
+
+    def keep_if_best(self, model, step, val, elapsed):
+        """Save ``model`` as ``best.pt`` when ``val`` beats every validation saved before."""
+        best = self.best()
+        if best is None or val > best["val_psnr"]:
+            save_atomically({"model": model.state_dict(), "step": step, "val_psnr": val,
+                             "elapsed": elapsed}, self.best_path)
+
+    def log(self, row):
+        """Append ``row`` to ``metrics.csv``; the columns are those of the file's header (the
+        row's keys when the file is new)."""
+        if self.log_path.is_file():
+            with open(self.log_path, newline="") as f:
+                fieldnames = next(csv.reader(f))
+        else:
+            fieldnames = list(row)
+        new = not self.log_path.is_file()
+        with open(self.log_path, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fieldnames, extrasaction="ignore")
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+
+    def last_validation(self):
+        """The last validation PSNR logged, or None."""
+        if not self.log_path.is_file():
+            return None
+        with open(self.log_path) as f:
+            values = [r["val_psnr"] for r in csv.DictReader(f) if r["val_psnr"]]
+        return float(values[-1]) if values else None
+
+
+def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
+          checkpoint_every=180.0, validate_every=50, max_seconds=None):
+    """Run ``loss_fn(model, sampler.sample(batch))`` steps until ``steps`` in total.
+
+    ``loss_fn`` returns the loss, or ``(loss, extras)`` with ``extras`` a dict of numbers logged
+    beside it in ``metrics.csv`` (for example the share of converged fixed points).
+
+    Saves ``run`` every ``checkpoint_every`` seconds, validates every ``validate_every`` steps and
+    at the end (keeping the best validated weights in ``run.best_path``), and stops early (after
+    saving) when ``max_seconds`` of this call have passed.
+    Returns ``(step, elapsed_seconds)``.
+    """
+    step, elapsed = run.load(model, optimizer, sampler)
+    start, last_save = time.perf_counter(), time.perf_counter()
+    base = elapsed
+    with tqdm(total=steps, initial=step, desc="training", dynamic_ncols=True) as bar:
+        while step < steps:
+            model.train()
+            loss = loss_fn(model, sampler.sample(batch))
+            loss, extras = loss if isinstance(loss, tuple) else (loss, {})
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            elapsed = base + time.perf_counter() - start
+            val = validate_fn(model) if step % validate_every == 0 or step == steps else None
+            if val is not None:
+                run.keep_if_best(model, step, val, elapsed)
+            run.log({"step": step, "elapsed_s": round(elapsed, 1), "loss": loss.item(),
+                     "val_psnr": "" if val is None else round(val, 3), **extras})
+            bar.set_postfix(loss=f"{loss.item():.2e}",
+                            val=("-" if val is None else f"{val:.2f}"))
+            bar.update(1)
+            out_of_time = max_seconds is not None and time.perf_counter() - start > max_seconds
+            if time.perf_counter() - last_save > checkpoint_every or step == steps or out_of_time:
+                run.save(model, optimizer, sampler, step, elapsed)
+                last_save = time.perf_counter()
+            if out_of_time:
+                break
+    return step, elapsed
+
+
+def best_weights(run, model, validate_fn, step, elapsed):
+    """Validate the final weights, then return the run's best validated weights.
+
+    :return: ``{"model": state dict, "step", "val_psnr", "elapsed"}``: the final weights when no
+        earlier validation beat them.
+    """
+    run.keep_if_best(model, step, validate_fn(model), elapsed)
+    return run.best()

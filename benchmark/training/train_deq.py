@@ -1,0 +1,224 @@
+r"""Train DEQ-MD's RED regulariser end to end by Jacobian-free backpropagation.
+
+    python -m benchmark.training.train_deq --alpha 60 --kernels gaussian uniform motion --steps 300 \
+        [--solver lbfgs] [--device auto]
+
+For each batch of clean CBSD432 patches :math:`x`: a kernel is drawn from ``--kernels``, Poisson
+noise is drawn afresh, :math:`y = \mathcal{P}(\alpha A x)/\alpha`; the DEQ-MD fixed point
+:math:`x^*` is computed without a graph by the fixed-point solver ``--solver`` (``lbfgs``, the
+default: the equilibrium itself, to a fixed-point residual of ``--train-tol``; ``mirror``: the
+paper's iteration, an early-stopped iterate), then one more mirror step :math:`T_\theta(x^*)` is
+taken with the graph and the loss :math:`\|T_\theta(x^*) - x\|^2` is backpropagated to
+:math:`\theta` (JFB, Fung et al. 2022). Validation reconstructs with the same solver, so training
+and test see the same point. ``metrics.csv`` logs, per step, the share of the batch's fixed points
+that met the tolerance (``converged``) and their mean number of network evaluations. The
+network starts from the pre-trained gradient-step denoiser (``benchmark/networks/weights/red_denoiser.pt``).
+
+Resumable (``--run-dir``), logged to ``metrics.csv``. The weights are exported to
+``benchmark/networks/weights/red_<kernel or all>_a<alpha>.pt`` with a provenance file whose validation PSNR
+is that of DEQ-MD reconstructions of held-out CBSD432 centre crops.
+"""
+
+import argparse
+import csv
+import sys
+
+import torch
+
+from benchmark.algorithms.deqmd import (
+    DEFAULT_MAX_ITER,
+    DEFAULT_TOL,
+    SOLVERS,
+    PoissonPotential,
+    jfb_output,
+    make_solver,
+    reconstruct,
+)
+from benchmark.device import describe_device, select_device
+from benchmark.training.fixed_point_pool import FixedPointPool
+from benchmark.maths.metrics import psnr
+from benchmark.maths.mirror import initial_point
+from benchmark.maths.physics import get_kernel, simulate
+from benchmark.networks.regularizers import REDPotential
+from benchmark.training.loop import RUNS_DIR, ResumableRun, best_weights, train
+from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
+from benchmark.networks.registry import (
+    WEIGHTS_DIR,
+    find_checkpoint,
+    load_checkpoint,
+    run_weights,
+    sha256,
+    write_checkpoint,
+)
+
+
+def jfb_loss(model, clean, y, operator, start, solver, tol, max_iter):
+    """The fixed point by ``solver`` from ``start`` (no graph), one mirror step with the graph,
+    the squared error to ``clean``. Returns ``(loss, extras, fixed_point)``, ``extras`` the share
+    of the batch's fixed points that met ``tol`` and their mean network evaluations."""
+    model.requires_grad_(False)
+    potential = PoissonPotential(y, operator, model)
+    with torch.no_grad():
+        fixed_point = make_solver(solver, potential, start, tol, max_iter).run()
+    model.requires_grad_(True)
+    loss = ((jfb_output(potential, fixed_point) - clean) ** 2).mean()
+    extras = {"converged": float(fixed_point.converged.float().mean()),
+              "evaluations": float(fixed_point.evaluations.float().mean())}
+    return loss, extras, fixed_point
+
+
+def make_loss(kernels, alpha, solver, tol, max_iter, device):
+    """JFB loss of a batch of fresh crops: a kernel drawn from ``kernels``, fresh Poisson noise,
+    the fixed point from :math:`x_0`."""
+    def loss_fn(model, clean):
+        clean = clean.to(device)
+        kernel = kernels[int(torch.randint(len(kernels), (1,)))]
+        y, operator = simulate(clean, kernel, alpha, seed=int(torch.randint(2**31, (1,))))
+        loss, extras, _ = jfb_loss(model, clean, y, operator, initial_point(y, operator), solver,
+                                   tol, max_iter)
+        return loss, extras
+    return loss_fn
+
+
+def make_pool_loss(pool, solver, tol, max_iter):
+    """JFB loss of a batch of the :class:`FixedPointPool`, each solve warm-started from the
+    problem's last fixed point, which is then replaced by the new one."""
+    def loss_fn(model, batch):
+        clean, y, operator, start = pool.problem(batch)
+        loss, extras, fixed_point = jfb_loss(model, clean, y, operator, start, solver, tol,
+                                             max_iter)
+        pool.remember(batch, fixed_point.x)
+        return loss, extras
+    return loss_fn
+
+
+def validation_problems(crops, kernels, alpha):
+    """``(y, operator)`` per kernel: the held-out crops blurred, one noise draw each (seed
+    ``1000 + kernel index``), the same for every run and checkpoint."""
+    return [simulate(crops, kernel, alpha, seed=1000 + i) for i, kernel in enumerate(kernels)]
+
+
+def make_validator(crops, kernels, alpha, solver, max_iter):
+    """Mean PSNR of DEQ-MD (``solver``, its default tolerance) over the crops and kernels."""
+    problems = validation_problems(crops, kernels, alpha)
+
+    def validate(model):
+        model.eval().requires_grad_(False)
+        scores = [float(psnr(reconstruct(y, op, model, solver, max_iter=max_iter).x, crops).mean())
+                  for y, op in problems]
+        model.requires_grad_(True)
+        return sum(scores) / len(scores)
+    return validate
+
+
+def converged_share(log_path):
+    """Share of the training fixed points that met the tolerance, over the whole run's log."""
+    with open(log_path, newline="") as f:
+        values = [float(r["converged"]) for r in csv.DictReader(f) if r.get("converged")]
+    return sum(values) / len(values) if values else None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--alpha", type=float, required=True)
+    parser.add_argument("--kernels", nargs="+", default=["gaussian", "uniform", "motion"])
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--patch", type=int, default=128,
+                        help="training crop size (at least 64: the motion kernel is 23x23)")
+    parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--solver", default="lbfgs", choices=sorted(SOLVERS),
+                        help="fixed-point solver of training and validation (lbfgs: the "
+                             "equilibrium; mirror: the paper's early-stopped iteration)")
+    parser.add_argument("--train-tol", type=float, default=None,
+                        help="tolerance of the training fixed points (default: the solver's)")
+    parser.add_argument("--train-max-iter", type=int, default=None,
+                        help="iteration cap of the training fixed points (default: the solver's)")
+    parser.add_argument("--pool", type=int, default=0,
+                        help="train on a fixed pool of this many problems (crop, kernel, noise), "
+                             "each solve warm-started from the problem's last fixed point "
+                             "(lbfgs only); 0: fresh crops and noise at every step")
+    parser.add_argument("--validation-images", type=int, default=4)
+    parser.add_argument("--validation-size", type=int, default=96)
+    parser.add_argument("--validation-max-iter", type=int, default=None)
+    parser.add_argument("--device", default="auto", help="auto (CUDA when torch sees it), cpu, cuda")
+    parser.add_argument("--init", default=None,
+                        help="start from these RED weights (an exported .pt, or a run's best.pt "
+                             "or state.pt) instead of the pre-trained denoiser")
+    parser.add_argument("--run-dir", default=None)
+    parser.add_argument("--output", default=None,
+                        help="checkpoint to write (default benchmark/networks/weights/<name>.pt)")
+    parser.add_argument("--max-minutes", type=float, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.patch < 64:
+        parser.error(f"--patch must be at least 64 (the motion kernel is 23x23), got {args.patch}")
+    if args.pool and args.solver != "lbfgs":
+        parser.error("--pool warm-starts the equilibrium solver: it needs --solver lbfgs (the "
+                     "paper's iteration stops early, so its end point depends on its start)")
+
+    kernel_tag = args.kernels[0] if len(args.kernels) == 1 else "all"
+    name = f"red_{kernel_tag}_a{int(args.alpha)}"
+    run_dir = args.run_dir or str(RUNS_DIR / name)
+    device = select_device(args.device)
+    tol = DEFAULT_TOL[args.solver] if args.train_tol is None else args.train_tol
+    max_iter = DEFAULT_MAX_ITER[args.solver] if args.train_max_iter is None else args.train_max_iter
+    torch.manual_seed(args.seed)
+    kernels = [get_kernel(k) for k in args.kernels]
+    train_files, val_files = cbsd432_split()
+    sampler = PatchSampler(train_files, args.patch, seed=args.seed)
+    crops = validation_crops(val_files[:args.validation_images], args.validation_size).to(device)
+    validate = make_validator(crops, kernels, args.alpha, args.solver, args.validation_max_iter)
+
+    model = REDPotential()
+    if args.init is None:
+        init = find_checkpoint("red", "none", 0, stage="denoiser")
+        model.load_state_dict(load_checkpoint(init["path"], init["sha256"]))
+        initialisation = init["file"]
+    else:
+        model.load_state_dict(run_weights(args.init))
+        initialisation = f"{args.init} (SHA-256 {sha256(args.init)})"
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    run = ResumableRun(run_dir)
+    if args.pool:
+        sampler = FixedPointPool(sampler, kernels, args.alpha, args.pool, args.seed, device)
+        loss_fn = make_pool_loss(sampler, args.solver, tol, max_iter)
+    else:
+        loss_fn = make_loss(kernels, args.alpha, args.solver, tol, max_iter, device)
+    step, elapsed = train(model, optimizer, sampler, loss_fn, validate, run, args.steps,
+                          args.batch, validate_every=25,
+                          max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
+    best = best_weights(run, model, validate, step, elapsed)
+    share = converged_share(run.log_path)
+    output = args.output or WEIGHTS_DIR / f"{name}.pt"
+    record = write_checkpoint(best["model"], output, {
+        "regularizer": "red", "kernel": kernel_tag, "alpha": args.alpha, "stage": "deq",
+        "architecture": model.architecture, "initialisation": initialisation,
+        "fixed_point_solver": args.solver,
+        "data": f"CBSD432 train split ({len(train_files)} images), {args.patch}x{args.patch} "
+                f"patches, batch {args.batch}, kernels {args.kernels}, "
+                + (f"a fixed pool of {args.pool} problems (crop, kernel, noise draw), each solve "
+                   f"warm-started from the problem's last fixed point" if args.pool else
+                   "Poisson noise redrawn per batch")
+                + f"; training fixed points by {args.solver!r} to tol {tol:g}, cap {max_iter}",
+        "converged_share": None if share is None else round(share, 4),
+        "steps": best["step"], "steps_trained": step, "complete": step >= args.steps,
+        "wall_time_s": round(elapsed, 1), "device": describe_device(device),
+        "validation_psnr": round(best["val_psnr"], 3),
+        "selection": "the weights of the best validation PSNR of the run (validated every "
+                     "25 steps and at the end)",
+        "validation": f"DEQ-MD ({args.solver!r}, its default tolerance) on "
+                      f"{args.validation_images} held-out CBSD432 centre crops "
+                      f"{args.validation_size}x{args.validation_size}, mean over kernels "
+                      f"{args.kernels}",
+        "command": "python -m benchmark.training.train_deq " + " ".join(sys.argv[1:] if argv is None
+                                                               else argv),
+    })
+    print(f"step {step}/{args.steps}; best validation PSNR {best['val_psnr']:.2f} dB at step "
+          f"{best['step']}; training fixed points converged: "
+          f"{'n/a' if share is None else f'{100 * share:.1f}%'} -> {record['file']}")
+
+
+if __name__ == "__main__":
+    main()
