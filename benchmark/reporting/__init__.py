@@ -1,2 +1,2 @@
-"""Tables and figures from benchopt's result files (``python -m benchmark.reporting.report``), the
-tuning tables, and the image frame shown in benchopt's HTML report."""
+"""Tables and figures from benchopt's result files (``python -m benchmark.reporting.report``) and
+the tables of the CBSD68 tuning."""
