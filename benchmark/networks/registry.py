@@ -1,5 +1,11 @@
 """Registry of the pretrained weights shipped in ``benchmark/networks/weights/``.
 
+The weights are package data of ``benchmark.networks`` (``[tool.setuptools.package-data]`` in
+``pyproject.toml``: ``weights/*.pt`` and ``weights/*.json``), so a wheel or a non-editable install
+carries them; :data:`WEIGHTS_DIR` is found through the installed package
+(``importlib.resources``), not through the source tree. ``weights/experiments/`` is not package
+data: its checkpoints are outside the registry (see its README) and stay in the source tree.
+
 Each checkpoint ``<file>.pt`` has a provenance file ``<file>.json`` beside it that records what
 produced it: ``regularizer``, ``kernel`` (a kernel name or ``"all"``), ``alpha``, ``stage``,
 ``data``, ``steps``, ``wall_time_s``, ``validation_psnr``, ``command``, ``sha256`` (of the
@@ -8,11 +14,27 @@ produced it: ``regularizer``, ``kernel`` (a kernel name or ``"all"``), ``alpha``
 
 import hashlib
 import json
+from importlib import resources
 from pathlib import Path
 
 import torch
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+
+def package_weights_dir():
+    """The ``weights`` folder of the installed ``benchmark.networks`` package, on disk.
+
+    The package is installed as ordinary files (editable or not), so its resources are real
+    paths; a zipped install, whose resources are not, is refused with a clear error.
+    """
+    weights = resources.files(__package__) / "weights"
+    if not isinstance(weights, Path):
+        raise RuntimeError(
+            f"The weights of {__package__} are not files on disk ({weights!r}): install the "
+            "package as ordinary files (pip install ., or pip install -e .), not zipped.")
+    return weights
+
+
+WEIGHTS_DIR = package_weights_dir()
 
 
 class WeightsError(FileNotFoundError):
@@ -61,11 +83,19 @@ def find_checkpoint(regularizer, kernel, alpha, stage="deq", weights_dir=WEIGHTS
     )
 
 
+def _missing_hint(path):
+    """What to do about a missing file of the shipped weights' folder (empty for other paths)."""
+    if path.parent.resolve() != WEIGHTS_DIR.resolve():
+        return ""
+    return (f" It is package data of {__package__} (pyproject.toml, "
+            "[tool.setuptools.package-data]): reinstall the package from a checkout that has it.")
+
+
 def load_checkpoint(path, expected_sha256=None):
     """State dict from ``path``, after checking that the file exists and matches its hash."""
     path = Path(path)
     if not path.is_file():
-        raise WeightsError(f"Weights file {path} is missing.")
+        raise WeightsError(f"Weights file {path} is missing.{_missing_hint(path)}")
     if expected_sha256 is not None:
         actual = sha256(path)
         if actual != expected_sha256:
@@ -79,7 +109,7 @@ def run_weights(path):
     ``best.pt`` / ``state.pt`` (which hold it under ``"model"``), on the CPU."""
     path = Path(path)
     if not path.is_file():
-        raise WeightsError(f"Weights file {path} is missing.")
+        raise WeightsError(f"Weights file {path} is missing.{_missing_hint(path)}")
     state = torch.load(path, map_location="cpu", weights_only=False)
     return state["model"] if "model" in state else state
 
