@@ -1,11 +1,16 @@
 """Tuned regularisation weights: a table per alpha, and a documented rule for any alpha > 0."""
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 import torch
 
+from benchmark.algorithms import presets
 from benchmark.algorithms.presets import TUNED_LAMBDA, resolve_lambda, tuned_lambda
+
+TUNING_TABLES = Path(__file__).resolve().parents[1] / "results" / "tuning.md"
 
 
 @pytest.mark.parametrize("solver", sorted(TUNED_LAMBDA))
@@ -56,3 +61,14 @@ def test_explicit_weight_overrides_and_is_checked():
     assert resolve_lambda("pidsplit", 0.2, 40) == 0.2
     with pytest.raises(ValueError, match="must be > 0"):
         resolve_lambda("pidsplit", -0.1, 40)
+
+
+def test_tuning_tables_hold_the_tuned_weights():
+    """The tables live in results/tuning.md (not in the code, which benchopt's cache key hashes);
+    the best weight of each table is the one in TUNED_LAMBDA."""
+    assert "results/tuning.md" in presets.__doc__ and "PSNR (dB)" not in presets.__doc__
+    text = TUNING_TABLES.read_text()
+    best = {(solver, int(alpha)): float(lam) for solver, alpha, lam in re.findall(
+        r"^## (\w+), alpha = (\d+)\n.*?^\| \*\*lam=([\d.]+)\*\* \|", text, re.M | re.S)}
+    assert best == {(solver, alpha): weight for solver, table in TUNED_LAMBDA.items()
+                    for alpha, weight in table.items()}

@@ -1,25 +1,7 @@
 """Regularisation weights of the model-based solvers, one per noise level alpha, chosen on CBSD68.
 
-set3c is never used to choose them. Produced by
-
-    python -m benchmark.training.tuning --solver tv_md --n-images 4 --crop 128 --max-iter 300 \
-        --grid 0.015 0.02 0.03 0.05 0.08
-    python -m benchmark.training.tuning --solver pidsplit (same options)
-
-(first 4 CBSD68 images sorted by BSD id, centre crops 128x128, noise seed 0, each run to its
-stopping rule or 300 iterations; 45 runs per solver, 487 s for TV-MD and 472 s for PIDSplit+ on
-2 CPU cores, both solvers at once). PSNR (dB) averaged over the 4 images and the 3 kernels:
-
-=========  ======  ======  ======  ======  ======
-weight      0.015   0.02    0.03    0.05    0.08
-=========  ======  ======  ======  ======  ======
-TV-MD 40    19.95   20.99   21.85   **22.12** 21.88
-TV-MD 60    21.39   22.07   **22.46** 22.38   22.02
-TV-MD 100   22.61   **22.86** 22.84   22.52   22.08
-PIDS+ 40    21.51   21.68   21.89   **22.02** 21.93
-PIDS+ 60    22.11   22.21   **22.30** 22.27   22.09
-PIDS+ 100   22.58   **22.60** 22.58   22.42   22.18
-=========  ======  ======  ======  ======  ======
+set3c is never used to choose them. The tuning commands, their PSNR tables and cost are in
+``results/tuning.md``.
 
 Any other alpha > 0 gets a weight by a fixed rule (:func:`tuned_lambda`): interpolation of the
 tuned weights, linear in (log alpha, log weight), clamped to the end weights outside [40, 100].
