@@ -5,8 +5,9 @@
 Interleaved in one process, medians of ``--repeats`` runs, on the same batch:
 (1) one forward and one backward pass of the RED network with respect to its input
     (``value_and_grad``, weights frozen: no graph towards them);
-(2) one iteration of the paper's fixed-point iteration: a backtracking mirror step on KL + R,
-    timed from the state reached after ``--warmup`` iterations (so that the step size has
+(2) one iteration of the paper's fixed-point iteration (the mirror-descent driver,
+    ``benchmark.algorithms.deqmd.paper_iteration``): a backtracking mirror step on KL + R and the
+    driver's bookkeeping, timed from the state reached after ``--warmup`` iterations (so that the step size has
     settled as in a real run). An accepted step evaluates the network once at the new point and
     that evaluation is reused at the next iteration;
 (3) one iteration of the equilibrium solver (projected L-BFGS, ``benchmark.algorithms.equilibrium``) after
@@ -21,11 +22,13 @@ import time
 
 import torch
 
-from benchmark.algorithms.deqmd import PoissonPotential
+from benchmark.algorithms.composite import CompositeObjective
+from benchmark.algorithms.deqmd import paper_iteration
+
 from benchmark.device import select_device
 from benchmark.algorithms.equilibrium import ProjectedLBFGS
 from benchmark.data.images import smooth_random_images
-from benchmark.maths.mirror import backtracking_step, init_state, initial_point
+from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import gaussian_kernel, simulate
 from benchmark.networks.regularizers import REDPotential
 from benchmark.networks.registry import WEIGHTS_DIR, load_checkpoint
@@ -58,11 +61,11 @@ def main():
     model = model.to(device).eval().requires_grad_(False)
     x, _ = smooth_random_images(args.batch, args.size, seed=0)
     y, operator = simulate(x.to(device), gaussian_kernel(), 60.0, seed=0)
-    potential = PoissonPotential(y, operator, model)
+    potential = CompositeObjective(y, operator, model)
     x0 = initial_point(y, operator)
-    state = init_state(potential, x0, tau0=1.0)
+    paper = paper_iteration(potential, x0, tol=0.0, max_iter=10**6)
     for _ in range(args.warmup):
-        state, _ = backtracking_step(potential, state)
+        paper.step()
     evaluations = []
     lbfgs = ProjectedLBFGS(potential, x0, tol=1e-12, max_iter=10**6)
     for _ in range(args.warmup):
@@ -70,8 +73,9 @@ def main():
     lbfgs_evaluations = []
 
     def iteration():
-        _, info = backtracking_step(potential, state)
-        evaluations.append(info.evaluations)
+        before = int(paper.evaluations.max())
+        paper.step()
+        evaluations.append(int(paper.evaluations.max()) - before)
 
     def lbfgs_iteration():
         before = int(lbfgs.evaluations.max())

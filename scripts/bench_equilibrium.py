@@ -24,9 +24,10 @@ import time
 
 import torch
 
-from benchmark.algorithms.deqmd import PoissonPotential, make_solver
+from benchmark.algorithms.composite import CompositeObjective
+from benchmark.algorithms.deqmd import PAPER_TOL, make_solver
 from benchmark.device import select_device
-from benchmark.algorithms.equilibrium import PAPER_TOL, fixed_point_residual
+from benchmark.algorithms.equilibrium import fixed_point_residual
 from benchmark.data.images import center_crop, load_set3c
 from benchmark.maths.metrics import psnr
 from benchmark.maths.mirror import initial_point
@@ -77,7 +78,7 @@ def main():
         y, operator, _ = prepare_problem(problem["y"], problem["kernel"], device)
         model, record = load_regularizer("red", kernel, alpha, device,
                                          weights_dir=args.weights_dir)
-        potential = PoissonPotential(y, operator, model)
+        potential = CompositeObjective(y, operator, model)
         x0 = initial_point(y, operator)
         print(f"\n{image} {crop}x{crop}, {kernel}, alpha {alpha:g}, weights {record['file']}")
         rows = {"mirror": run_solver("mirror", potential, x0, PAPER_TOL, args.max_iter, x_true,

@@ -16,20 +16,12 @@ import time
 
 import torch
 
-from benchmark.algorithms.tv_md import TVObjective
+from benchmark.algorithms.composite import CompositeObjective
+from benchmark.maths.tv import SmoothedTV
 from benchmark.device import select_device
 from benchmark.data.images import smooth_random_images
 from benchmark.maths.mirror import backtracking_step, init_state, initial_point
 from benchmark.maths.physics import gaussian_kernel, simulate
-from benchmark.maths.poisson import kl_divergence, kl_grad_wrt_Ax
-
-
-def kl_objective(y, operator):
-    def fun(x, index):
-        ys = y if index is None else y[index]
-        Ax = operator.A(x)
-        return kl_divergence(ys, Ax), operator.A_adjoint(kl_grad_wrt_Ax(ys, Ax))
-    return fun
 
 
 def timed(fn, device):
@@ -55,7 +47,7 @@ def main():
     x = x.to(device)
     y, operator = simulate(x, gaussian_kernel(), 60.0, seed=0)
     x0 = initial_point(y, operator)
-    kl_fun, tv_fun = kl_objective(y, operator), TVObjective(y, operator, lam=0.05)
+    kl_fun, tv_fun = CompositeObjective(y, operator), CompositeObjective(y, operator, SmoothedTV(0.05))
     kl_state, tv_state = init_state(kl_fun, x0, 1e-3), init_state(tv_fun, x0, 1e-3)
 
     cases = {

@@ -5,7 +5,8 @@ import json
 import pytest
 import torch
 
-from benchmark.algorithms.deqmd import PoissonPotential, jfb_output, make_solver, reconstruct
+from benchmark.algorithms.composite import CompositeObjective
+from benchmark.algorithms.deqmd import jfb_output, make_solver, reconstruct
 from benchmark.maths.mirror import backtracking_step, init_state, initial_point
 from benchmark.networks.regularizers import (
     REDPotential,
@@ -66,7 +67,7 @@ def test_authors_checkpoint_layout_loads(tmp_path):
 
 def test_potential_gradient_matches_autograd(small_problem, tiny_red):
     _, y, op = small_problem
-    potential = PoissonPotential(y, op, tiny_red)
+    potential = CompositeObjective(y, op, tiny_red)
     x = initial_point(y, op)
     value, grad = potential(x, None)
     x_var = x.clone().requires_grad_(True)
@@ -80,7 +81,7 @@ def test_accepted_step_costs_one_network_evaluation(small_problem, tiny_red):
     _, y, op = small_problem
     calls = []
     tiny_red.register_forward_hook(lambda *args: calls.append(1))
-    potential = PoissonPotential(y, op, tiny_red)
+    potential = CompositeObjective(y, op, tiny_red)
     state = init_state(potential, initial_point(y, op), tau0=1e-4)
     calls.clear()
     new, info = backtracking_step(potential, state)
@@ -89,7 +90,7 @@ def test_accepted_step_costs_one_network_evaluation(small_problem, tiny_red):
 
 def test_paper_iteration_stops_by_its_rule(small_problem, tiny_red):
     _, y, op = small_problem
-    solver = make_solver("mirror", PoissonPotential(y, op, tiny_red), initial_point(y, op),
+    solver = make_solver("mirror", CompositeObjective(y, op, tiny_red), initial_point(y, op),
                          tol=1e-4, max_iter=2000)
     previous = {}
     while solver.stop_reason is None:
@@ -115,7 +116,7 @@ def test_unknown_solver_names_the_choices(small_problem, tiny_red):
 
 def test_one_jfb_training_step_lowers_the_loss(small_problem, tiny_red):
     x_true, y, op = small_problem
-    potential = PoissonPotential(y, op, tiny_red)
+    potential = CompositeObjective(y, op, tiny_red)
 
     def loss():
         tiny_red.requires_grad_(False)
@@ -179,5 +180,5 @@ def test_deqmd_solver_file_runs_each_fixed_point_solver_to_its_rule(solver_name,
     # one recorded point per iteration, plus the start
     assert len(calls) == solver.algorithm.iterations + 1
     if solver_name == "lbfgs":
-        potential = PoissonPotential(solver.y, solver.operator, solver.model)
+        potential = CompositeObjective(solver.y, solver.operator, solver.model)
         assert float(fixed_point_residual(out, potential(out, None)[1]).max()) < 1e-5

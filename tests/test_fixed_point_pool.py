@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from benchmark.algorithms.deqmd import PoissonPotential, make_solver
+from benchmark.algorithms.composite import CompositeObjective
+from benchmark.algorithms.deqmd import make_solver
 from benchmark.training.fixed_point_pool import FixedPointPool
 from benchmark.data.images import smooth_random_images
 from benchmark.maths.mirror import initial_point
@@ -44,7 +45,7 @@ def test_a_problem_met_again_starts_from_its_last_fixed_point(pool):
     batch = pool.sample(3)
     clean, y, operator, start = pool.problem(batch)
     assert torch.equal(start, initial_point(y, operator))
-    potential = PoissonPotential(y, operator, model)
+    potential = CompositeObjective(y, operator, model)
     cold = make_solver("lbfgs", potential, start, 1e-5, 1000).run()
     pool.remember(batch, cold.x)
     _, _, _, warm_start = pool.problem(batch)

@@ -2,7 +2,8 @@
 
 import torch
 
-from benchmark.algorithms.tv_md import TVObjective
+from benchmark.algorithms.composite import CompositeObjective
+from benchmark.maths.tv import SmoothedTV
 from benchmark.maths.mirror import (
     backtracking_step,
     burg_mirror_step,
@@ -27,7 +28,7 @@ def test_mirror_step_solves_the_mirror_equation():
 
 def test_backtracking_decreases_tv_objective_monotonically(small_problem):
     _, y, op = small_problem
-    fun = TVObjective(y, op, lam=0.05)
+    fun = CompositeObjective(y, op, SmoothedTV(0.05))
     state = init_state(fun, initial_point(y, op), tau0=1.0)
     values = [state.value]
     for _ in range(30):

@@ -39,15 +39,17 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from benchmark.networks.bregman_denoiser import bregman_gradient_step
-from benchmark.maths.mirror import (
-    MirrorState,
-    backtracking_step,
-    fixed_step,
-    init_state,
-    initial_point,
+from benchmark.algorithms.composite import CompositeObjective
+from benchmark.algorithms.mirror_descent import (
+    NEVER,
+    RELATIVE_VALUE_CHANGE,
+    Backtracking,
+    FixedStep,
+    MirrorDescent,
 )
-from benchmark.maths.poisson import EPS, bregman_divergence, kl_divergence, kl_grad_wrt_Ax
+from benchmark.maths.mirror import MirrorState, initial_point
+from benchmark.maths.poisson import EPS, bregman_divergence
+from benchmark.networks.bregman_denoiser import ScorePotential, bregman_gradient_step
 
 LOWER = 1e-3
 
@@ -81,7 +83,9 @@ class BregmanPnPParameters:
 
 
 class _BregmanPnPIterations:
-    """Shared loop of B-RED and B-PnP: phases, fixed or backtracking steps, stopping rule."""
+    """Shared by B-RED and B-PnP: the initialisation phase, then the main phase, each a
+    :class:`MirrorDescent` on the phase's objective (``objective(lam, noise_level)``), started by
+    ``first_state`` (``None``: the driver evaluates :math:`F` at the start)."""
 
     def __init__(self, y, operator, denoiser, parameters, backtracking=False, tol=1e-7,
                  max_iter=1000, eta=0.1, shrink=0.9, eps=EPS):
@@ -89,62 +93,55 @@ class _BregmanPnPIterations:
         self.parameters, self.backtracking = parameters, backtracking
         self.tol, self.max_iter, self.eta, self.shrink = tol, max_iter, eta, shrink
         self.iterations = 0
-        self.phase = None
-        self.state = MirrorState(x=initial_point(y, operator, LOWER), value=None, grad=None,
-                                 tau=None)
         self.stop_reason = None
+        self.phase = self.start_phase(initial_point(y, operator, LOWER))
 
     @property
     def x(self):
-        return self.state.x
+        return self.phase.x
 
-    def data_fit(self, x, index):
-        """``(KL(y, Ax) per image, grad of KL)``."""
-        y = self.y if index is None else self.y[index]
-        Ax = self.operator.A(x)
-        return kl_divergence(y, Ax, self.eps), self.operator.A_adjoint(kl_grad_wrt_Ax(y, Ax, self.eps))
+    @property
+    def state(self):
+        """The :class:`benchmark.maths.mirror.MirrorState` of the current phase."""
+        return self.phase.state
 
-    def step(self):
+    def start_phase(self, x):
+        """The driver of the phase in force at ``self.iterations``, started at ``x``."""
         lam, tau, noise_level, initialising = self.parameters.phase(self.iterations)
         objective = self.objective(lam, noise_level)
-        if self.phase != (lam, tau, noise_level):
-            self.phase = (lam, tau, noise_level)
-            self.state = self.restart(objective, lam, tau)
-        previous = self.state.value
-        stalled = False
-        if self.backtracking and not initialising and bool(torch.isfinite(previous).all()):
-            self.state, info = backtracking_step(objective, self.state, upper=1.0, eta=self.eta,
-                                                 shrink=self.shrink)
-            stalled = bool(info.stalled.all())
+        if initialising:
+            length = min(self.parameters.init_iterations, self.max_iter)
+            step_rule, stopping_rule = FixedStep(), NEVER
         else:
-            self.state = fixed_step(objective, self.state, upper=1.0)
+            length = self.max_iter - self.iterations
+            step_rule = (Backtracking(self.eta, self.shrink) if self.backtracking
+                         else FixedStep())
+            stopping_rule = RELATIVE_VALUE_CHANGE
+        return MirrorDescent(objective, x, step_rule, stopping_rule, self.tol, length, tau,
+                             state=self.first_state(objective, x, lam, tau))
+
+    def step(self):
+        self.phase.step()
         self.iterations += 1
-        if stalled:
-            self.stop_reason = (f"step size at its floor for every image after "
-                                f"{self.iterations} iterations")
+        if self.phase.stop_reason is None:
             return
-        if not initialising and bool(torch.isfinite(previous).all()):
-            change = (self.state.value - previous).abs() / previous.abs().clamp(min=1e-300)
-            if bool((change < self.tol).all()):
-                self.stop_reason = (f"relative change of F < {self.tol} after "
-                                    f"{self.iterations} iterations")
-                return
-        if self.iterations >= self.max_iter:
+        if self.iterations < self.max_iter and self.parameters.phase(self.iterations - 1)[3]:
+            self.phase = self.start_phase(self.phase.x)
+        elif self.phase.result().hit_cap:
             self.stop_reason = f"iteration cap max_iter={self.max_iter} hit"
+        else:
+            self.stop_reason = f"{self.phase.stop_reason} (main phase)"
+
+    def first_state(self, objective, x, lam, tau):
+        return None
 
 
 class BregmanRED(_BregmanPnPIterations):
     r"""B-RED: mirror descent on :math:`F = \lambda\,\mathrm{KL}(y, A\cdot) + g_\gamma`."""
 
     def objective(self, lam, noise_level):
-        def fun(x, index):
-            data_value, data_grad = self.data_fit(x, index)
-            reg_value, reg_grad = self.denoiser.value_and_grad(x, noise_level)
-            return lam * data_value + reg_value, lam * data_grad + reg_grad
-        return fun
-
-    def restart(self, objective, lam, tau):
-        return init_state(objective, self.state.x, tau)
+        return CompositeObjective(self.y, self.operator, ScorePotential(self.denoiser, noise_level),
+                                  data_weight=lam, eps=self.eps)
 
 
 class BregmanPnP(_BregmanPnPIterations):
@@ -152,20 +149,20 @@ class BregmanPnP(_BregmanPnPIterations):
 
     def objective(self, lam, noise_level):
         weight = self.parameters.denoiser_weight
+        data = CompositeObjective(self.y, self.operator, eps=self.eps)
 
         def fun(z, index):
             g_value, g_grad = self.denoiser.value_and_grad(z, noise_level)
             x = bregman_gradient_step(z, g_grad, weight).clamp(min=LOWER, max=1.0)
-            data_value, data_grad = self.data_fit(x, index)
+            data_value, data_grad = data.subset(index).data_fit(x)
             value = lam * data_value + weight * g_value - bregman_divergence(x, z)
             return value, lam * data_grad, x
         return fun
 
-    def restart(self, objective, lam, tau):
-        """The potential :math:`\\phi_\\gamma` is only known at outputs of the denoiser: the value
+    def first_state(self, objective, x, lam, tau):
+        r"""The potential :math:`\phi_\gamma` is only known at outputs of the denoiser: the value
         is unknown (NaN) until the first step of the phase, which is therefore a fixed step."""
-        x = self.state.x
-        _, data_grad = self.data_fit(x, None)
+        _, data_grad = CompositeObjective(self.y, self.operator, eps=self.eps).data_fit(x)
         value = torch.full((x.shape[0],), float("nan"), dtype=torch.float64, device=x.device)
         return MirrorState(x=x, value=value, grad=lam * data_grad,
                            tau=torch.full_like(value, tau, dtype=x.dtype))

@@ -9,9 +9,8 @@ The reconstruction is the fixed point :math:`x^* = T_\theta(x^*)` of one Burg-en
     \qquad
     T_\theta(x) = \min\Big( \frac{x}{1 + \tau\, x \odot \nabla \Psi(x)},\ 1 \Big),
 
-reached from :math:`x_0 = A^\top y` clipped to :math:`[10^{-3}, 1]` by one of the fixed-point
-solvers of :mod:`benchmark.algorithms.equilibrium`: ``"mirror"``, the paper's iteration (Bregman backtracking
-on :math:`\tau`, stopped when :math:`\|x_{k+1} - x_k\| / \|x_{k+1}\| < 2.5 \cdot 10^{-5}`, an
+reached from :math:`x_0 = A^\top y` clipped to :math:`[10^{-3}, 1]` by one of two fixed-point
+solvers: ``"mirror"``, the paper's iteration (Bregman backtracking on :math:`\tau`, stopped when :math:`\|x_{k+1} - x_k\| / \|x_{k+1}\| < 2.5 \cdot 10^{-5}`, an
 early-stopped iterate of the 1/k regime), or ``"lbfgs"``, a batched projected quasi-Newton method
 stopped at a fixed-point residual :math:`\|T_\tau(x) - x\| / \|T_\tau(x)\| < 10^{-5}`. Each
 image is frozen once it meets its rule; a run stops when every image has, or at an iteration cap
@@ -24,35 +23,23 @@ without a graph, then one more step :math:`T_\theta(x^*)` is taken with the grap
 
 import torch
 
-from benchmark.algorithms.equilibrium import PAPER_TOL, MirrorDescentSolver, ProjectedLBFGS
+from benchmark.algorithms.composite import CompositeObjective
+from benchmark.algorithms.equilibrium import ProjectedLBFGS
+from benchmark.algorithms.mirror_descent import RELATIVE_CHANGE, Backtracking, MirrorDescent
 from benchmark.maths.mirror import burg_mirror_step, initial_point
 from benchmark.parameters import check_choice
-from benchmark.maths.poisson import EPS, kl_divergence, kl_grad_wrt_Ax
+
+PAPER_TOL = 2.5e-5
 
 
-class PoissonPotential:
-    r""":math:`\Psi(x) = \mathrm{KL}(y, Ax) + R_\theta(x)` and its gradient, per image.
-
-    ``regularizer.value_and_grad(x, create_graph)`` returns :math:`R_\theta` per image and
-    :math:`\nabla R_\theta`. With ``create_graph=False`` no graph is kept towards the weights: an
-    evaluation costs one forward and one backward pass of the network.
-    """
-
-    def __init__(self, y, operator, regularizer, eps=EPS):
-        self.y, self.operator, self.regularizer, self.eps = y, operator, regularizer, eps
-
-    def __call__(self, x, index, create_graph=False):
-        y = self.y if index is None else self.y[index]
-        Ax = self.operator.A(x)
-        reg_value, reg_grad = self.regularizer.value_and_grad(x, create_graph=create_graph)
-        value = kl_divergence(y, Ax, self.eps) + reg_value.double()
-        grad = self.operator.A_adjoint(kl_grad_wrt_Ax(y, Ax, self.eps)) + reg_grad
-        if not create_graph:
-            value, grad = value.detach(), grad.detach()
-        return value, grad
+def paper_iteration(objective, x0, tol=PAPER_TOL, max_iter=3000):
+    r"""The paper's iteration: :math:`x_{k+1} = T_{\tau_k}(x_k)` with Bregman backtracking on
+    :math:`\tau_k` (:math:`\tau_0 = 1`, halved on failure, carried), each image stopped when
+    :math:`\|x_{k+1} - x_k\| / \|x_{k+1}\| <` ``tol``."""
+    return MirrorDescent(objective, x0, Backtracking(), RELATIVE_CHANGE, tol, max_iter)
 
 
-SOLVERS = {"mirror": MirrorDescentSolver, "lbfgs": ProjectedLBFGS}
+SOLVERS = {"mirror": paper_iteration, "lbfgs": ProjectedLBFGS}
 DEFAULT_TOL = {"mirror": PAPER_TOL, "lbfgs": 1e-5}
 DEFAULT_MAX_ITER = {"mirror": 300, "lbfgs": 1000}
 
@@ -62,28 +49,29 @@ def check_solver_name(name):
     return check_choice("fixed-point solver", name, sorted(SOLVERS))
 
 
-def make_solver(name, potential, x0, tol=None, max_iter=None):
-    r"""The fixed-point solver ``name`` (``"mirror"``: the paper's iteration and rule;
-    ``"lbfgs"``: :class:`benchmark.algorithms.equilibrium.ProjectedLBFGS` to the residual ``tol``), started at
-    ``x0``; ``tol`` and ``max_iter`` default to :data:`DEFAULT_TOL` and :data:`DEFAULT_MAX_ITER`."""
+def make_solver(name, objective, x0, tol=None, max_iter=None):
+    r"""The fixed-point solver ``name`` (``"mirror"``: :func:`paper_iteration`; ``"lbfgs"``:
+    :class:`benchmark.algorithms.equilibrium.ProjectedLBFGS` to the residual ``tol``) on the
+    :class:`benchmark.algorithms.composite.CompositeObjective` ``objective``, started at ``x0``;
+    ``tol`` and ``max_iter`` default to :data:`DEFAULT_TOL` and :data:`DEFAULT_MAX_ITER`."""
     check_solver_name(name)
     tol = DEFAULT_TOL[name] if tol is None else tol
     max_iter = DEFAULT_MAX_ITER[name] if max_iter is None else max_iter
-    return SOLVERS[name](potential, x0, tol=tol, max_iter=max_iter)
+    return SOLVERS[name](objective, x0, tol=tol, max_iter=max_iter)
 
 
-def jfb_output(potential, fixed_point):
+def jfb_output(objective, fixed_point):
     r"""One mirror step :math:`T_\tau(x^*)` from the (detached) fixed point, with the graph to
     the weights: the output of the DEQ used by the training loss (Jacobian-free backprop). The
     step :math:`\tau` is the one the solver ended with (the reference step for ``"lbfgs"``)."""
     x_star = fixed_point.x.detach()
-    _, grad = potential(x_star, None, create_graph=True)
+    _, grad = objective(x_star, None, create_graph=True)
     x_out, _ = burg_mirror_step(x_star, grad, fixed_point.tau, upper=1.0)
     return x_out.clamp(min=torch.finfo(x_out.dtype).tiny)
 
 
 def reconstruct(y, operator, regularizer, solver="mirror", tol=None, max_iter=None):
     """DEQ-MD reconstruction of the batch ``y`` from :math:`x_0` (no graph): returns the
-    :class:`benchmark.algorithms.equilibrium.FixedPointResult` of the fixed-point solver ``solver``."""
-    potential = PoissonPotential(y, operator, regularizer)
-    return make_solver(solver, potential, initial_point(y, operator), tol, max_iter).run()
+    :class:`benchmark.algorithms.iterations.IterationResult` of the fixed-point solver ``solver``."""
+    objective = CompositeObjective(y, operator, regularizer)
+    return make_solver(solver, objective, initial_point(y, operator), tol, max_iter).run()

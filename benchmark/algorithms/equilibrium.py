@@ -23,11 +23,12 @@ butterfly with motion blur; :math:`r_\tau` grows about linearly with :math:`\tau
 quantity the paper's stopping rule thresholds (its relative change between iterates, at its own
 :math:`\tau`).
 
-Two solvers share one interface (``x``, ``step()``, ``iterations``, ``evaluations``,
-``stop_reason``, ``result()``), so that a benchopt solver or the training loop runs either:
+Two solvers share one interface (:class:`benchmark.algorithms.iterations.IterativeSolver`:
+``x``, ``step()``, ``iterations``, ``evaluations``, ``stop_reason``, ``result()``), so that a
+benchopt solver or the training loop runs either (:func:`benchmark.algorithms.deqmd.make_solver`):
 
-* :class:`MirrorDescentSolver`, ``"mirror"``: the paper's iteration, one Bregman-backtracking
-  mirror step per iteration (:mod:`benchmark.maths.mirror`), stopped when the relative change
+* ``"mirror"``: the paper's iteration, the mirror-descent driver of
+  :mod:`benchmark.algorithms.mirror_descent` with Bregman backtracking, stopped when the relative change
   :math:`\|x_{k+1} - x_k\| / \|x_{k+1}\| < 2.5 \cdot 10^{-5}` (the authors' rule).
   Its step settles at :math:`\tau = 0.25` and it then converges like :math:`1/k`: the rule stops
   it after about 1,500 iterations while it is still moving.
@@ -72,19 +73,11 @@ Alg. 7.4 for the two-loop recursion), per image:
 Images that meet the tolerance are frozen (no further evaluation), as in the authors' code.
 """
 
-from dataclasses import dataclass
-
 import torch
 
-from benchmark.maths.mirror import (
-    backtracking_step,
-    init_state,
-    mirror_map,
-    per_image,
-    relative_change,
-)
+from benchmark.algorithms.iterations import IterativeSolver
+from benchmark.maths.mirror import mirror_map, per_image, relative_change
 
-PAPER_TOL = 2.5e-5
 REFERENCE_TAU = 0.25
 VALUE_NOISE = 1e-6
 WOLFE_DELTA = 0.1
@@ -99,115 +92,7 @@ def fixed_point_residual(x, grad, tau=REFERENCE_TAU, upper=1.0):
     return relative_change(mirror_map(x, grad, tau, upper), x)
 
 
-@dataclass
-class FixedPointResult:
-    r"""End point of a fixed-point solver, per image: how far it is and what it cost.
-
-    ``converged[i]``: image ``i`` met the solver's stopping rule; ``hit_cap``: the iteration cap
-    stopped the run before every image did. ``tau`` is the step of the mirror map at the end point
-    (the one training's JFB step uses). ``evaluations[i]`` counts the evaluations of
-    :math:`\Psi` (network forward + backward) image ``i`` took part in.
-    """
-
-    x: torch.Tensor
-    tau: torch.Tensor
-    iterations: int
-    evaluations: torch.Tensor
-    converged: torch.Tensor
-    hit_cap: bool
-    criterion: torch.Tensor
-
-
-class FixedPointSolver:
-    """Bookkeeping shared by the solvers: iteration cap, per-image freezing, stop reason.
-
-    Subclasses implement ``_advance(index)``, one iteration for the images ``index`` (a tensor of
-    batch indices), returning their stopping quantity, and ``_criterion_name``; they may set
-    ``stalled[i]`` for an image that cannot progress, which freezes it (reported, not converged).
-    """
-
-    def __init__(self, potential, x0, tol, max_iter):
-        if tol <= 0:
-            raise ValueError(f"tol must be > 0, got {tol}.")
-        if max_iter < 1:
-            raise ValueError(f"max_iter must be >= 1, got {max_iter}.")
-        self.potential, self.tol, self.max_iter = potential, tol, int(max_iter)
-        batch = x0.shape[0]
-        self.iterations = 0
-        self.evaluations = torch.zeros(batch, dtype=torch.long, device=x0.device)
-        self.criterion = torch.full((batch,), float("inf"), device=x0.device)
-        self.active = torch.ones(batch, dtype=torch.bool, device=x0.device)
-        self.stalled = torch.zeros(batch, dtype=torch.bool, device=x0.device)
-        self.stop_reason = None
-
-    def evaluate(self, x, index):
-        """:math:`(\\Psi, \\nabla\\Psi)` at ``x`` (the images ``index`` of the batch), counted."""
-        value, grad = self.potential(x, index)
-        self.evaluations[index] += 1
-        return value, grad
-
-    def step(self):
-        """One iteration for the images that have not met the stopping rule."""
-        index = self.active.nonzero().flatten()
-        self.criterion[index] = self._advance(index).to(self.criterion.dtype)
-        self.iterations += 1
-        self.active &= ~(self.criterion < self.tol) & ~self.stalled
-        if not bool(self.active.any()):
-            stalled = int((self.stalled & ~(self.criterion < self.tol)).sum())
-            self.stop_reason = (f"{self._criterion_name} < {self.tol:g} for every image after "
-                                f"{self.iterations} iterations" if not stalled else
-                                f"{stalled} image(s) stalled (no decrease found: the rounding "
-                                f"floor of the objective) at largest {self._criterion_name} "
-                                f"{float(self.criterion.max()):.2e} after {self.iterations} "
-                                f"iterations; the others met tol {self.tol:g}")
-        elif self.iterations >= self.max_iter:
-            self.stop_reason = (f"iteration cap max_iter={self.max_iter} hit (largest "
-                                f"{self._criterion_name} {float(self.criterion.max()):.2e} > "
-                                f"tol {self.tol:g})")
-
-    def run(self):
-        """Iterate until the stopping rule or the cap; returns :meth:`result`."""
-        while self.stop_reason is None:
-            self.step()
-        return self.result()
-
-    def result(self):
-        converged = self.criterion < self.tol
-        return FixedPointResult(
-            x=self.x, tau=self.tau, iterations=self.iterations,
-            evaluations=self.evaluations.clone(), converged=converged,
-            hit_cap=self.iterations >= self.max_iter and not bool(converged.all()),
-            criterion=self.criterion.clone())
-
-
-class MirrorDescentSolver(FixedPointSolver):
-    r"""The paper's iteration: :math:`x_{k+1} = T_{\tau_k}(x_k)` with Bregman backtracking on
-    :math:`\tau_k` (:func:`benchmark.maths.mirror.backtracking_step`: :math:`\tau_0 = 1`,
-    halved on failure, carried), stopped by the relative change between iterates."""
-
-    _criterion_name = "relative change"
-
-    def __init__(self, potential, x0, tol=PAPER_TOL, max_iter=3000, tau0=1.0):
-        super().__init__(potential, x0, tol, max_iter)
-        self.state = init_state(self.evaluate, x0, tau0)
-
-    x = property(lambda self: self.state.x)
-    tau = property(lambda self: self.state.tau)
-
-    def _advance(self, index):
-        whole = index.numel() == self.state.x.shape[0]
-        state = self.state if whole else self.state.subset(index)
-
-        def fun(x, sub):
-            return self.evaluate(x, index if sub is None else index[sub])
-
-        new, _ = backtracking_step(fun, state)
-        change = relative_change(new.x, state.x)
-        self.state = new if whole else self.state.replace(index, new)
-        return change
-
-
-class ProjectedLBFGS(FixedPointSolver):
+class ProjectedLBFGS(IterativeSolver):
     """Batched projected L-BFGS on :math:`\\Psi` over :math:`[0, 1]`, stopped by the fixed-point
     residual :math:`r_\\tau` at ``tau`` (see the module docstring for the method and the choice).
 
@@ -216,11 +101,12 @@ class ProjectedLBFGS(FixedPointSolver):
     (:math:`\\rho = 0`), which the two-loop recursion ignores.
     """
 
-    _criterion_name = "fixed-point residual"
+    criterion_name = "fixed-point residual"
 
-    def __init__(self, potential, x0, tol=1e-5, max_iter=1000, memory=10, tau=REFERENCE_TAU,
+    def __init__(self, objective, x0, tol=1e-5, max_iter=1000, memory=10, tau=REFERENCE_TAU,
                  c1=1e-4, max_backtracks=12):
-        super().__init__(potential, x0, tol, max_iter)
+        super().__init__(x0.shape[0], x0.device, tol, max_iter)
+        self.objective = objective
         if memory < 1:
             raise ValueError(f"memory must be >= 1, got {memory}.")
         self.memory, self.c1, self.max_backtracks = memory, c1, max_backtracks
@@ -232,6 +118,10 @@ class ProjectedLBFGS(FixedPointSolver):
         self.y = torch.zeros_like(self.s)
         self.rho = torch.zeros((memory, batch), dtype=torch.float64, device=x0.device)
         self.gamma = torch.zeros(batch, dtype=torch.float64, device=x0.device)
+
+    def evaluate(self, x, index):
+        r""":math:`(\Psi, \nabla\Psi)` at ``x``, the images ``index`` of the batch, counted."""
+        return self.counted(self.objective, index)(x, None)
 
     def _slots(self):
         """Ring-buffer slots from the oldest pair to the newest."""

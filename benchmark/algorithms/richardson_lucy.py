@@ -24,6 +24,7 @@ own: once it meets the rule it is frozen.
 
 import torch
 
+from benchmark.algorithms.iterations import IterativeSolver
 from benchmark.maths.poisson import EPS, kl_divergence
 
 
@@ -33,32 +34,27 @@ def discrepancy(y, Ax, alpha, eps=EPS):
     return 2.0 * alpha * kl_divergence(y, Ax, eps) / pixels
 
 
-class RichardsonLucy:
-    """Richardson-Lucy iterations on a batch, started from the constant image of equal flux."""
+class RichardsonLucy(IterativeSolver):
+    r"""Richardson-Lucy iterations on a batch, started from the constant image of equal flux; an
+    image is frozen once :math:`D \le` ``discrepancy_target``."""
+
+    criterion_name = "discrepancy D"
+    met_when_equal = True
 
     def __init__(self, y, operator, alpha, max_iter=500, discrepancy_target=1.0, eps=EPS):
+        super().__init__(y.shape[0], y.device, discrepancy_target, max_iter)
         self.y, self.operator, self.alpha, self.eps = y, operator, alpha, eps
-        self.max_iter, self.discrepancy_target = max_iter, discrepancy_target
         self.normaliser = operator.A_adjoint(torch.ones_like(y))
         flux = y.flatten(1).mean(dim=1).clamp(min=eps)
         self.x = flux.view(-1, 1, 1, 1) * torch.ones_like(y)
         self.Ax = operator.A(self.x)
-        self.active = torch.ones(y.shape[0], dtype=torch.bool, device=y.device)
-        self.iterations = 0
-        self.stop_reason = None
 
-    def step(self):
-        r""":math:`x \leftarrow x \odot A^\top(y / (Ax + \varepsilon)) / A^\top 1` for the active images."""
-        ratio = self.operator.A_adjoint(self.y / (self.Ax + self.eps)) / self.normaliser
-        mask = self.active.view(-1, 1, 1, 1)
-        self.x = torch.where(mask, self.x * ratio, self.x)
-        self.Ax = self.operator.A(self.x)
-        self.iterations += 1
-        reached = discrepancy(self.y, self.Ax, self.alpha, self.eps) <= self.discrepancy_target
-        self.active &= ~reached
-        if not self.active.any():
-            self.stop_reason = (f"discrepancy D <= {self.discrepancy_target} reached for every "
-                                f"image after {self.iterations} iterations")
-        elif self.iterations >= self.max_iter:
-            self.stop_reason = (f"iteration cap max_iter={self.max_iter} hit with "
-                                f"{int(self.active.sum())} image(s) above the discrepancy target")
+    def _advance(self, index):
+        r""":math:`x \leftarrow x \odot A^\top(y / (Ax + \varepsilon)) / A^\top 1` for the images
+        ``index``; returns their discrepancy."""
+        y, Ax = self.y[index], self.Ax[index]
+        ratio = self.operator.A_adjoint(y / (Ax + self.eps)) / self.normaliser[index]
+        x = self.x[index] * ratio
+        self.x[index] = x
+        self.Ax[index] = self.operator.A(x)
+        return discrepancy(y, self.Ax[index], self.alpha, self.eps)

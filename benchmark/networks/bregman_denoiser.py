@@ -76,6 +76,18 @@ class BregmanScoreDenoiser(nn.Module):
                                      weight)
 
 
+class ScorePotential:
+    r"""The potential :math:`g_\gamma` of a Bregman score denoiser at a fixed noise level
+    :math:`1/\gamma`, with the regulariser interface of
+    :class:`benchmark.algorithms.composite.CompositeObjective` (B-RED's :math:`R`)."""
+
+    def __init__(self, denoiser, noise_level):
+        self.denoiser, self.noise_level = denoiser, noise_level
+
+    def value_and_grad(self, x, create_graph=False):
+        return self.denoiser.value_and_grad(x, self.noise_level, create_graph)
+
+
 def bregman_gradient_step(x, grad, weight=1.0):
     r""":math:`x - a\, x^2 \odot \nabla g(x)`: the Burg-entropy gradient step of the denoiser."""
     return x - weight * x ** 2 * grad

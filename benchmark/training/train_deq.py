@@ -25,11 +25,11 @@ import sys
 
 import torch
 
+from benchmark.algorithms.composite import CompositeObjective
 from benchmark.algorithms.deqmd import (
     DEFAULT_MAX_ITER,
     DEFAULT_TOL,
     SOLVERS,
-    PoissonPotential,
     jfb_output,
     make_solver,
     reconstruct,
@@ -57,7 +57,7 @@ def jfb_loss(model, clean, y, operator, start, solver, tol, max_iter):
     the squared error to ``clean``. Returns ``(loss, extras, fixed_point)``, ``extras`` the share
     of the batch's fixed points that met ``tol`` and their mean network evaluations."""
     model.requires_grad_(False)
-    potential = PoissonPotential(y, operator, model)
+    potential = CompositeObjective(y, operator, model)
     with torch.no_grad():
         fixed_point = make_solver(solver, potential, start, tol, max_iter).run()
     model.requires_grad_(True)
