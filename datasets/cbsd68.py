@@ -18,6 +18,8 @@ class Dataset(BaseDataset):
     }
 
     def get_data(self):
+        """``benchmark.data.problem.make_problem``: x_true, y, the kernel array and its name
+        (``kernel_name``), alpha, image names and seed."""
         x, names = load_cbsd68(self.n_images, self.crop, extra_dirs=[get_data_path("CBSD68")])
         return make_problem(x, names, self.kernel, self.alpha, self.seed,
                             extra_dirs=[get_data_path("kernels")])

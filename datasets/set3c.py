@@ -16,6 +16,8 @@ class Dataset(BaseDataset):
     }
 
     def get_data(self):
+        """``benchmark.data.problem.make_problem``: x_true, y, the kernel array and its name
+        (``kernel_name``), alpha, image names and seed."""
         extra = [get_data_path("set3c")]
         x, names = load_set3c(extra_dirs=extra)
         return make_problem(x, names, self.kernel, self.alpha, self.seed,

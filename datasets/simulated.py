@@ -18,5 +18,7 @@ class Dataset(BaseDataset):
     test_parameters = {"kernel": ["gaussian"], "size": [32]}
 
     def get_data(self):
+        """``benchmark.data.problem.make_problem``: x_true, y, the kernel array and its name
+        (``kernel_name``), alpha, image names and seed."""
         x, names = smooth_random_images(self.n_images, self.size, self.seed)
         return make_problem(x, names, self.kernel, self.alpha, self.seed)

@@ -21,6 +21,8 @@ class Dataset(BaseDataset):
     }
 
     def get_data(self):
+        """``benchmark.data.problem.make_problem``: x_true, y, the kernel array and its name
+        (``kernel_name``), alpha, image names and seed."""
         x, names = load_skimage_photos(self.crop)
         return make_problem(x, names, self.kernel, self.alpha, self.seed,
                             extra_dirs=[get_data_path("kernels")])

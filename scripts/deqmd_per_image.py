@@ -19,12 +19,13 @@ rules: a kernel-specific model first, else the all-kernel one of that alpha).
 import argparse
 import time
 
-from benchmark.algorithms.deqmd import SOLVERS, PoissonPotential, make_solver
+from benchmark.algorithms.composite import CompositeObjective
+from benchmark.algorithms.deqmd import SOLVERS, make_solver
 from benchmark.algorithms.equilibrium import fixed_point_residual
 from benchmark.data.images import SET3C_NAMES, load_set3c
 from benchmark.maths.metrics import psnr, ssim
 from benchmark.maths.mirror import initial_point
-from benchmark.maths.physics import KERNEL_NAMES, kernel_name_of
+from benchmark.maths.physics import KERNEL_NAMES
 from benchmark.data.problem import make_problem
 from benchmark.glue.runner import prepare_problem
 from benchmark.networks.registry import WEIGHTS_DIR, load_regularizer
@@ -50,13 +51,13 @@ def main():
     keep = [names.index(name) for name in args.images]
     x_true, names = x_true[keep], [names[i] for i in keep]
     y, operator, device = prepare_problem(problem["y"][keep], problem["kernel"], args.device)
-    model, record = load_regularizer("red", kernel_name_of(problem["kernel"]), args.alpha, device,
+    model, record = load_regularizer("red", args.kernel, args.alpha, device,
                                      weights_dir=args.weights_dir)
     print(f"set3c {args.kernel} alpha={args.alpha:g} seed={args.seed}, weights {record['file']}, "
           f"solver {args.solver}")
 
     start = time.perf_counter()
-    potential = PoissonPotential(y, operator, model)
+    potential = CompositeObjective(y, operator, model)
     solver = make_solver(args.solver, potential, initial_point(y, operator), args.tol,
                          args.max_iter)
     while solver.stop_reason is None:

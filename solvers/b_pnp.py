@@ -4,19 +4,13 @@ preset ("tuned" or "paper") per alpha (``benchmark/algorithms/presets.py``); mat
 ``benchmark/algorithms/bregman_pnp.py``.
 """
 
-from benchopt import BaseSolver
-from benchopt.stopping_criterion import NoCriterion
-
 from benchmark.algorithms.bregman_pnp import BregmanPnP
-from benchmark.glue.bregman_solver import FROM_PRESET, BregmanPnPSolverMixin
-from benchmark.glue.cache_key import LibraryFingerprint
+from benchmark.glue.bregman_solver import FROM_PRESET, BregmanSolver
 
 
-class Solver(LibraryFingerprint, BregmanPnPSolverMixin, BaseSolver):
+class Solver(BregmanSolver):
     name = "b_pnp"
-    sampling_strategy = "callback"
-    stopping_criterion = NoCriterion(strategy="callback")
-    algorithm = BregmanPnP
+    algorithm_class = BregmanPnP
     preset_parameters = ("lam", "lam_init", "noise_level", "noise_level_init", "denoiser_weight")
     parameters = {
         "preset": ["tuned"],

@@ -1,9 +1,13 @@
-"""Reference point of every table: the back-projection A^T y clipped to [0, 1], no iteration."""
+"""Reference point of every table: the back-projection A^T y clipped to [0, 1], no iteration.
+
+Not an iterative method, so not a ``CallbackSolver``: benchopt runs it once (``run_once``).
+"""
 
 from benchopt import BaseSolver
 
 from benchmark.glue.cache_key import LibraryFingerprint
 from benchmark.glue.runner import prepare_problem
+from benchmark.maths.physics import CUSTOM_KERNEL
 
 
 class Solver(LibraryFingerprint, BaseSolver):
@@ -11,7 +15,7 @@ class Solver(LibraryFingerprint, BaseSolver):
     sampling_strategy = "run_once"
     parameters = {"device": ["auto"]}
 
-    def set_objective(self, y, kernel, alpha):
+    def set_objective(self, y, kernel, alpha, kernel_name=CUSTOM_KERNEL):
         self.y, self.operator, self.torch_device = prepare_problem(y, kernel, self.device)
 
     def run(self, _):

@@ -8,25 +8,21 @@ paper's iteration and stopping rule (relative change < 2.5e-5, an early-stopped 
 a projected quasi-Newton method run to a fixed-point residual < 1e-5 (the equilibrium itself).
 ``tol`` and ``max_iter`` default to the solver's own (``benchmark.algorithms.deqmd.DEFAULT_TOL`` /
 ``DEFAULT_MAX_ITER``). Maths in ``benchmark/algorithms/deqmd.py``; networks in ``benchmark/networks/regularizers.py``;
-weights chosen by (regularizer, kernel, alpha).
+weights chosen by (regularizer, the objective's ``kernel_name``, alpha): a model trained for that
+kernel if there is one, else the one of that alpha trained on all kernels (the only choice for a
+``"custom"`` kernel).
 """
 
-from benchopt import BaseSolver
-from benchopt.stopping_criterion import NoCriterion
-
-from benchmark.glue.cache_key import LibraryFingerprint
-from benchmark.algorithms.deqmd import PoissonPotential, check_solver_name, make_solver
+from benchmark.algorithms.composite import CompositeObjective
+from benchmark.algorithms.deqmd import check_solver_name, make_solver
+from benchmark.glue.solver import CallbackSolver
 from benchmark.maths.mirror import initial_point
-from benchmark.maths.physics import kernel_name_of
-from benchmark.networks.regularizers import check_regularizer_name
-from benchmark.glue.runner import prepare_problem, run_iterations
 from benchmark.networks.registry import WeightsError, find_checkpoint, load_regularizer
+from benchmark.networks.regularizers import check_regularizer_name
 
 
-class Solver(LibraryFingerprint, BaseSolver):
+class Solver(CallbackSolver):
     name = "deqmd"
-    sampling_strategy = "callback"
-    stopping_criterion = NoCriterion(strategy="callback")
     parameters = {
         "regularizer": ["red"],
         "solver": ["mirror"],
@@ -35,26 +31,22 @@ class Solver(LibraryFingerprint, BaseSolver):
         "device": ["auto"],
     }
 
-    def skip(self, y, kernel, alpha):
+    def check_parameters(self):
         check_regularizer_name(self.regularizer)
         check_solver_name(self.solver)
+
+    def skip_reason(self, alpha, kernel_name):
         try:
-            find_checkpoint(self.regularizer, kernel_name_of(kernel), alpha)
+            find_checkpoint(self.regularizer, kernel_name, alpha)
         except WeightsError as exc:
-            return True, str(exc)
-        return False, None
+            return str(exc)
+        return None
 
-    def set_objective(self, y, kernel, alpha):
-        self.y, self.operator, self.torch_device = prepare_problem(y, kernel, self.device)
-        self.model, self.weights = load_regularizer(self.regularizer, kernel_name_of(kernel),
-                                                    alpha, self.torch_device)
+    def prepare(self):
+        self.model, self.weights = load_regularizer(self.regularizer, self.kernel_name,
+                                                    self.alpha, self.torch_device)
 
-    def run(self, cb):
-        potential = PoissonPotential(self.y, self.operator, self.model)
-        self.algorithm = make_solver(self.solver, potential,
-                                     initial_point(self.y, self.operator), self.tol,
-                                     self.max_iter)
-        run_iterations(self.algorithm, cb)
-
-    def get_result(self):
-        return dict(x=self.algorithm.x)
+    def build(self):
+        potential = CompositeObjective(self.y, self.operator, self.model)
+        return make_solver(self.solver, potential, initial_point(self.y, self.operator),
+                           self.tol, self.max_iter)

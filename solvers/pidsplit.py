@@ -6,19 +6,14 @@ alpha, clamped at the ends (printed in the run's output); a number overrides it.
 ``benchmark/algorithms/pidsplit.py``.
 """
 
-from benchopt import BaseSolver
-from benchopt.stopping_criterion import NoCriterion
-
-from benchmark.glue.cache_key import LibraryFingerprint
 from benchmark.algorithms.pidsplit import PIDSplitPlus
-from benchmark.glue.runner import announce, prepare_problem, run_iterations
 from benchmark.algorithms.presets import resolve_lambda
+from benchmark.glue.runner import announce
+from benchmark.glue.solver import CallbackSolver
 
 
-class Solver(LibraryFingerprint, BaseSolver):
+class Solver(CallbackSolver):
     name = "pidsplit"
-    sampling_strategy = "callback"
-    stopping_criterion = NoCriterion(strategy="callback")
     parameters = {
         "lam": ["tuned"],
         "gamma": [10.0],
@@ -27,14 +22,9 @@ class Solver(LibraryFingerprint, BaseSolver):
         "device": ["auto"],
     }
 
-    def set_objective(self, y, kernel, alpha):
-        self.y, self.operator, self.torch_device = prepare_problem(y, kernel, self.device)
-        self.weight = resolve_lambda("pidsplit", self.lam, alpha, announce)
+    def prepare(self):
+        self.weight = resolve_lambda("pidsplit", self.lam, self.alpha, announce)
 
-    def run(self, cb):
-        self.algorithm = PIDSplitPlus(self.y, self.operator, self.weight, self.gamma, self.tol,
-                                      self.max_iter)
-        run_iterations(self.algorithm, cb)
-
-    def get_result(self):
-        return dict(x=self.algorithm.x)
+    def build(self):
+        return PIDSplitPlus(self.y, self.operator, self.weight, self.gamma, self.tol,
+                            self.max_iter)

@@ -6,19 +6,14 @@ the tuned weights interpolated in log alpha, clamped at the ends (printed in the
 a number overrides it.
 """
 
-from benchopt import BaseSolver
-from benchopt.stopping_criterion import NoCriterion
-
-from benchmark.glue.cache_key import LibraryFingerprint
-from benchmark.algorithms.tv_md import TVMirrorDescent
-from benchmark.glue.runner import announce, prepare_problem, run_iterations
 from benchmark.algorithms.presets import resolve_lambda
+from benchmark.algorithms.tv_md import TVMirrorDescent
+from benchmark.glue.runner import announce
+from benchmark.glue.solver import CallbackSolver
 
 
-class Solver(LibraryFingerprint, BaseSolver):
+class Solver(CallbackSolver):
     name = "tv_md"
-    sampling_strategy = "callback"
-    stopping_criterion = NoCriterion(strategy="callback")
     parameters = {
         "lam": ["tuned"],
         "smoothing": [1e-2],
@@ -27,14 +22,9 @@ class Solver(LibraryFingerprint, BaseSolver):
         "device": ["auto"],
     }
 
-    def set_objective(self, y, kernel, alpha):
-        self.y, self.operator, self.torch_device = prepare_problem(y, kernel, self.device)
-        self.weight = resolve_lambda("tv_md", self.lam, alpha, announce)
+    def prepare(self):
+        self.weight = resolve_lambda("tv_md", self.lam, self.alpha, announce)
 
-    def run(self, cb):
-        self.algorithm = TVMirrorDescent(self.y, self.operator, self.weight, self.smoothing,
-                                         self.tol, self.max_iter)
-        run_iterations(self.algorithm, cb)
-
-    def get_result(self):
-        return dict(x=self.algorithm.x)
+    def build(self):
+        return TVMirrorDescent(self.y, self.operator, self.weight, self.smoothing, self.tol,
+                               self.max_iter)

@@ -48,7 +48,8 @@ def test_solver_hash_changes_with_the_fingerprint(monkeypatch):
     from benchopt.benchmark import Benchmark
 
     solvers = {cls.name: cls for cls in Benchmark(BENCHMARK_DIR).get_solvers()}
-    for name in ("tv_md", "pidsplit", "deqmd", "richardson_lucy", "backprojection"):
+    for name in ("tv_md", "pidsplit", "deqmd", "richardson_lucy", "b_red", "b_pnp",
+                 "backprojection"):
         solver = solvers[name].get_instance()
         monkeypatch.setattr(cache_key, "library_fingerprint", lambda: "a")
         first = joblib.hash(solver)

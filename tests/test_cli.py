@@ -159,7 +159,7 @@ def readme_template():
 def test_readme_solver_template_passes_benchopt_test(tmp_path):
     copy_benchmark(tmp_path)
     template = readme_template()
-    assert 'name = "my_method"' in template
+    assert 'name = "my_method"' in template and "class Solver(CallbackSolver):" in template
     (tmp_path / "solvers" / "my_method.py").write_text(template)
     result = run(["test", ".", "--skip-install", "-k", "my_method"], cwd=tmp_path)
     output = result.stdout + result.stderr
@@ -181,12 +181,12 @@ def test_readme_solver_template_is_a_method_that_works(kernel, alpha, lam):
     for x, names in (load_skimage_photos(crop=64), smooth_random_images(2, 32, seed=0)):
         data = make_problem(x, names, kernel, alpha, seed=0)
         solver = namespace["Solver"].get_instance(lam=lam)
-        solver.set_objective(data["y"], data["kernel"], data["alpha"])
+        solver.set_objective(data["y"], data["kernel"], data["alpha"], data["kernel_name"])
         solver.run(lambda: True)
         algorithm = solver.algorithm
         assert algorithm.stop_reason is not None and algorithm.iterations <= 1000
         x_hat = solver.get_result()["x"]
-        back = solver.A.A_adjoint(solver.y).clamp(0, 1)
+        back = solver.operator.A_adjoint(solver.y).clamp(0, 1)
         assert float(psnr(x_hat, x).mean()) > float(psnr(back, x).mean()) + 0.5
 
 

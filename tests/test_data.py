@@ -17,9 +17,11 @@ from benchmark.data.images import (
     locate_dataset,
     smooth_random_images,
 )
-from benchmark.maths.physics import motion_kernel
+from benchmark.maths.physics import check_kernel_name, motion_kernel
 from benchmark.data.problem import make_problem
 from conftest import real_data
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -104,3 +106,23 @@ def test_make_problem_draws_the_same_noise_for_every_call():
     assert torch.equal(first["y"], second["y"]) and first["alpha"] == 40.0
     with pytest.raises(ValueError, match="alpha"):
         make_problem(x, names, "uniform", -1, seed=5)
+
+
+@pytest.mark.parametrize("name, parameters, data", [
+    ("simulated", dict(size=32), ()),
+    ("skimage_photos", dict(crop=32), ()),
+    ("set3c", {}, ("set3c",)),
+    ("cbsd68", dict(n_images=1, crop=32), ("CBSD68",)),
+])
+def test_every_dataset_hands_the_kernel_with_its_name(name, parameters, data, monkeypatch):
+    """What benchopt loads from datasets/: the kernel array and the name that goes with it, which
+    the objective checks against the array (``check_kernel_name``)."""
+    from benchopt.benchmark import Benchmark
+
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("kernels", *data)))
+    datasets = {cls.name: cls for cls in Benchmark(ROOT).get_datasets()}
+    assert set(datasets) == {"simulated", "skimage_photos", "set3c", "cbsd68"}
+    for kernel in ("motion", "uniform"):
+        problem = datasets[name].get_instance(kernel=kernel, alpha=60, **parameters).get_data()
+        assert problem["kernel_name"] == kernel
+        assert check_kernel_name(problem["kernel_name"], problem["kernel"]) == kernel

@@ -1,5 +1,7 @@
-"""The benchopt Objective: metrics, what solvers receive, and rejection of bad data."""
+"""The benchopt Objective: metrics, what solvers receive (the kernel's name among them, up to
+DEQ-MD's choice of weights), and rejection of bad data."""
 
+import functools
 import importlib.util
 from pathlib import Path
 
@@ -7,11 +9,14 @@ import numpy as np
 import pytest
 import torch
 
+import benchmark.maths.physics as physics
 from benchmark.data.images import smooth_random_images
 from benchmark.data.problem import make_problem
+from benchmark.networks.registry import find_checkpoint, load_regularizer
+from conftest import real_data
 
-spec = importlib.util.spec_from_file_location(
-    "poisson_objective", Path(__file__).resolve().parents[1] / "objective.py")
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("poisson_objective", ROOT / "objective.py")
 objective_module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(objective_module)
 
@@ -26,7 +31,8 @@ def objective():
 
 def test_solvers_never_receive_the_ground_truth(objective):
     given = objective.get_objective()
-    assert set(given) == {"y", "kernel", "alpha"}
+    assert set(given) == {"y", "kernel", "kernel_name", "alpha"}
+    assert given["kernel_name"] == "gaussian"
 
 
 def test_metrics_of_the_ground_truth_and_of_a_worse_estimate(objective):
@@ -73,3 +79,65 @@ def test_bad_data_is_rejected():
         obj.set_data(**{**data, "alpha": 0})
     with pytest.raises(ValueError, match="shape"):
         obj.set_data(**{**data, "y": data["y"][..., :8]})
+    with pytest.raises(ValueError, match="unknown kernel_name 'box'; choose one of 'gaussian', "
+                                         "'uniform', 'motion', 'custom'"):
+        obj.set_data(**{**data, "kernel_name": "box"})
+    with pytest.raises(ValueError, match="kernel_name='motion' does not match the kernel array"):
+        obj.set_data(**{**data, "kernel_name": "motion"})
+
+
+def test_a_kernel_array_of_ones_own_is_named_custom():
+    x, names = smooth_random_images(1, 16, seed=0)
+    data = make_problem(x, names, torch.full((5, 5), 1 / 25), 40, seed=0)
+    assert data["kernel_name"] == "custom"
+    obj = objective_module.Objective()
+    obj.set_data(**data)
+    assert obj.get_objective()["kernel_name"] == "custom"
+
+
+def load_component(folder, name):
+    """The benchopt class (``Dataset`` or ``Solver``) of ``<folder>/<name>.py``."""
+    path = ROOT / folder / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{folder}_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("kernel, weights_kernel", [("motion", "motion"), ("gaussian", "all")])
+def test_kernel_name_travels_from_the_dataset_to_deqmds_weights(kernel, weights_kernel,
+                                                                monkeypatch, tmp_path):
+    """A data set with the motion kernel makes DEQ-MD load the model trained for motion, found
+    by the name the objective hands it, with no kernel built again; another kernel gets the
+    all-kernel model of that alpha. The weights folder holds both models at alpha 100."""
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("kernels")))
+    weights = ROOT / "benchmark" / "networks" / "weights"
+    for source in (weights / "red_all_a100", weights / "experiments" / "red_motion_a100"):
+        for suffix in (".pt", ".json"):
+            (tmp_path / source.with_suffix(suffix).name).symlink_to(source.with_suffix(suffix))
+
+    dataset = load_component("datasets", "simulated").Dataset.get_instance(
+        kernel=kernel, alpha=100, n_images=1, size=32)
+    objective = objective_module.Objective()
+    objective.set_data(**dataset.get_data())
+    given = objective.get_objective()
+    assert given["kernel_name"] == kernel
+
+    def no_kernel(*args, **kwargs):
+        raise AssertionError("a solver must not build a kernel to find its name")
+
+    for builder in ("get_kernel", "gaussian_kernel", "uniform_kernel", "motion_kernel",
+                    "read_levin_mat"):
+        monkeypatch.setattr(physics, builder, no_kernel)
+    deqmd = load_component("solvers", "deqmd")
+    monkeypatch.setattr(deqmd, "find_checkpoint",
+                        functools.partial(find_checkpoint, weights_dir=tmp_path))
+    monkeypatch.setattr(deqmd, "load_regularizer",
+                        functools.partial(load_regularizer, weights_dir=tmp_path))
+    solver = deqmd.Solver.get_instance(max_iter=2, device="cpu")
+    assert solver.skip(**given) == (False, None)
+    solver.set_objective(**given)
+    assert solver.kernel_name == kernel
+    assert solver.weights["kernel"] == weights_kernel and solver.weights["alpha"] == 100
+    solver.run(lambda: True)
+    assert solver.algorithm.iterations == 2 and solver.get_result()["x"].shape == (1, 3, 32, 32)

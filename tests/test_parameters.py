@@ -28,7 +28,8 @@ def load_solver(name):
 def problem():
     x, names = smooth_random_images(1, 16, seed=0)
     data = make_problem(x, names, "gaussian", 60, seed=0)
-    return dict(y=data["y"], kernel=data["kernel"], alpha=data["alpha"])
+    return dict(y=data["y"], kernel=data["kernel"], kernel_name=data["kernel_name"],
+                alpha=data["alpha"])
 
 
 def test_check_choice_names_the_allowed_values():
@@ -120,7 +121,8 @@ def test_model_based_solvers_take_any_alpha_and_learned_ones_skip_with_their_alp
                                                                                     capsys):
     x, names = smooth_random_images(1, 16, seed=0)
     data = make_problem(x, names, "gaussian", alpha, seed=0)
-    problem = dict(y=data["y"], kernel=data["kernel"], alpha=data["alpha"])
+    problem = dict(y=data["y"], kernel=data["kernel"], kernel_name=data["kernel_name"],
+                   alpha=data["alpha"])
     for name in ("tv_md", "pidsplit"):
         solver = load_solver(name).get_instance()
         solver.set_objective(**problem)

@@ -3,10 +3,12 @@
 import pytest
 import torch
 
+import benchmark.maths.physics as physics
 from benchmark.maths.physics import (
     blur_operator,
     check_alpha,
     check_kernel,
+    check_kernel_name,
     check_observation,
     gaussian_kernel,
     get_kernel,
@@ -119,11 +121,33 @@ def test_bad_observations_are_rejected():
         check_observation(torch.ones(3, 4, 4))
 
 
-def test_kernel_names_are_recognised(monkeypatch):
-    from benchmark.maths.physics import kernel_name_of
+def test_kernel_name_is_checked_against_its_array_without_reading_the_motion_file(monkeypatch):
+    def no_file(*args, **kwargs):
+        raise AssertionError("the motion kernel file must not be read to check a kernel's name")
 
-    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("kernels")))
-    assert kernel_name_of(gaussian_kernel()) == "gaussian"
-    assert kernel_name_of(uniform_kernel()) == "uniform"
-    assert kernel_name_of(get_kernel("motion")) == "motion"
-    assert kernel_name_of(uniform_kernel(5)) == "custom"
+    monkeypatch.setattr(physics, "motion_kernel", no_file)
+    monkeypatch.setattr(physics, "read_levin_mat", no_file)
+    assert check_kernel_name("gaussian", gaussian_kernel()) == "gaussian"
+    assert check_kernel_name("uniform", uniform_kernel()) == "uniform"
+    motion_like = torch.full((23, 23), 1 / 23**2)
+    assert check_kernel_name("motion", motion_like) == "motion"
+    for name in ("custom", "uniform"):
+        assert check_kernel_name(name) == name
+    assert check_kernel_name("custom", uniform_kernel(5)) == "custom"
+
+
+@pytest.mark.parametrize("name, kernel, message", [
+    ("disk", None, "unknown kernel_name 'disk'; choose one of 'gaussian', 'uniform', 'motion', "
+                   "'custom'"),
+    (None, None, "unknown kernel_name None"),
+    ("Gaussian", None, "unknown kernel_name 'Gaussian'"),
+    ("gaussian", "uniform", r"kernel_name='gaussian' does not match the kernel array "
+                            r"\(shape \(9, 9\)\)"),
+    ("uniform", "uniform5", "kernel_name='uniform' does not match"),
+    ("motion", "uniform", r"kernel_name='motion' does not match the kernel array "
+                          r"\(shape \(9, 9\)\)"),
+])
+def test_bad_kernel_name_is_rejected(name, kernel, message):
+    arrays = {None: None, "uniform": uniform_kernel(), "uniform5": uniform_kernel(5)}
+    with pytest.raises(ValueError, match=message):
+        check_kernel_name(name, arrays[kernel])

@@ -1,4 +1,4 @@
-"""What the benchopt solvers B-RED and B-PnP share (no benchopt import here).
+"""The base class of the benchopt solvers B-RED and B-PnP: what they share.
 
 Parameters left at ``"preset"`` come from the solver's ``preset`` ("tuned" on CBSD68 for the shipped
 denoiser, or "paper") in :mod:`benchmark.algorithms.presets`, for the data set's alpha; a number
@@ -7,17 +7,26 @@ message that says so (no silent default).
 """
 
 from benchmark.algorithms.bregman_pnp import BregmanPnPParameters
-from benchmark.parameters import check_choice, check_choice_or_number, check_device
-from benchmark.glue.runner import prepare_problem, run_iterations
 from benchmark.algorithms.presets import BREGMAN_PNP_PRESETS, bregman_pnp_parameters
+from benchmark.glue.solver import CallbackSolver
 from benchmark.networks.registry import WeightsError, load_bregman_denoiser
+from benchmark.parameters import check_choice, check_choice_or_number, check_device
 
 FROM_PRESET = "preset"
 
 
-class BregmanPnPSolverMixin:
-    """``skip``/``set_objective``/``run``/``get_result`` for a solver with ``algorithm``,
-    ``preset`` and ``preset_parameters`` (benchopt parameters that default to the preset)."""
+class BregmanSolver(CallbackSolver):
+    """A :class:`~benchmark.glue.solver.CallbackSolver` that runs ``algorithm_class`` (B-RED or
+    B-PnP, built as ``algorithm_class(y, operator, denoiser, parameters, backtracking, tol,
+    max_iter)``) with the shipped Bregman score denoiser.
+
+    Subclasses set ``name``, ``parameters`` (``preset``, ``backtracking``, ``tol``, ``max_iter``,
+    ``device`` and those of ``preset_parameters``), ``algorithm_class`` and
+    ``preset_parameters`` (the parameters that default to the preset).
+    """
+
+    algorithm_class = None
+    preset_parameters = ()
 
     def check_parameters(self):
         """ValueError on a parameter outside its set of values (the allowed ones in the text)."""
@@ -28,34 +37,27 @@ class BregmanPnPSolverMixin:
             check_choice_or_number(name, getattr(self, name), (FROM_PRESET,))
 
     def parameters_for(self, alpha):
-        self.check_parameters()
+        """The algorithm's parameters for ``alpha``: the preset's, overridden by those given."""
         given = {name: getattr(self, name) for name in self.preset_parameters}
         values = {k: float(v) for k, v in given.items() if v != FROM_PRESET}
         if len(values) < len(given):
             values = {**bregman_pnp_parameters(self.name, alpha, self.preset), **values}
         return BregmanPnPParameters(**values)
 
-    def skip(self, y, kernel, alpha):
-        """Skip an alpha that the preset has no entry for (the message names the alphas that
-        have one) and a missing denoiser; a wrong parameter value is an error, not a skip."""
-        self.check_parameters()
+    def skip_reason(self, alpha, kernel_name):
+        """An alpha that the preset has no entry for (the message names the alphas that have
+        one), or a missing denoiser."""
         try:
             self.parameters_for(alpha)
             load_bregman_denoiser()
         except (ValueError, WeightsError) as exc:
-            return True, str(exc)
-        return False, None
+            return str(exc)
+        return None
 
-    def set_objective(self, y, kernel, alpha):
-        self.y, self.operator, self.torch_device = prepare_problem(y, kernel, self.device)
-        self.algorithm_parameters = self.parameters_for(alpha)
+    def prepare(self):
+        self.algorithm_parameters = self.parameters_for(self.alpha)
         self.denoiser, self.weights = load_bregman_denoiser(self.torch_device)
 
-    def run(self, cb):
-        self.iterations = self.algorithm(self.y, self.operator, self.denoiser,
-                                         self.algorithm_parameters, self.backtracking, self.tol,
-                                         self.max_iter)
-        run_iterations(self.iterations, cb)
-
-    def get_result(self):
-        return dict(x=self.iterations.x)
+    def build(self):
+        return self.algorithm_class(self.y, self.operator, self.denoiser, self.algorithm_parameters,
+                                    self.backtracking, self.tol, self.max_iter)

@@ -35,9 +35,12 @@ from benchmark.data.paths import (
 )
 
 KERNEL_NAMES = ("gaussian", "uniform", "motion")
+# The kernel name of an array that is none of KERNEL_NAMES (see check_kernel_name).
+CUSTOM_KERNEL = "custom"
 ALPHAS = (40, 60, 100)
 NOISE_LEVEL_NAMES = {40: "high", 60: "medium", 100: "low"}
 LEVIN_MOTION_INDEX = 7
+MOTION_KERNEL_SHAPE = (23, 23)  # kernel LEVIN_MOTION_INDEX of Levin09.mat
 
 
 def gaussian_kernel(sigma=1.2):
@@ -141,23 +144,33 @@ def get_kernel(kernel, extra_dirs=()):
     return check_kernel(kernel)
 
 
-def kernel_name_of(kernel, extra_dirs=()):
-    """The name in :data:`KERNEL_NAMES` of a kernel array, or ``"custom"`` if it is none of them.
+def check_kernel_name(name, kernel=None):
+    """Validate the name that travels with a kernel array from the dataset to the solvers.
 
-    Learned solvers select their weights by kernel; they receive the kernel as an array.
+    ``name`` is one of :data:`KERNEL_NAMES`, or :data:`CUSTOM_KERNEL` for an array that is none of
+    them (a learned solver then takes its weights trained on all kernels). With ``kernel`` (the
+    array), a named kernel must be that kernel: ``gaussian`` and ``uniform`` are compared with
+    the kernels they name (built in memory), ``motion`` by its shape only, so that Levin09.mat is
+    not read again.
     """
+    allowed = KERNEL_NAMES + (CUSTOM_KERNEL,)
+    if not isinstance(name, str) or name not in allowed:
+        raise ValueError(f"unknown kernel_name {name!r}; choose one of "
+                         f"{', '.join(repr(n) for n in allowed)} (a kernel array of your own is "
+                         f"{CUSTOM_KERNEL!r}).")
+    if kernel is None or name == CUSTOM_KERNEL:
+        return name
     kernel = torch.as_tensor(kernel, dtype=torch.float32)
-    for name, builder in (("gaussian", gaussian_kernel), ("uniform", uniform_kernel)):
-        reference = builder()
-        if kernel.shape == reference.shape and torch.allclose(kernel, reference, atol=1e-6):
-            return name
-    if kernel.shape == (23, 23):
-        try:
-            if torch.allclose(kernel, motion_kernel(extra_dirs=extra_dirs), atol=1e-6):
-                return "motion"
-        except DataNotFoundError:
-            pass
-    return "custom"
+    if name == "motion":
+        same = tuple(kernel.shape) == MOTION_KERNEL_SHAPE
+    else:
+        reference = gaussian_kernel() if name == "gaussian" else uniform_kernel()
+        same = kernel.shape == reference.shape and torch.allclose(kernel, reference, atol=1e-6)
+    if not same:
+        raise ValueError(f"kernel_name={name!r} does not match the kernel array (shape "
+                         f"{tuple(kernel.shape)}): name the kernel it is, or {CUSTOM_KERNEL!r} "
+                         "for a kernel array of your own.")
+    return name
 
 
 def check_alpha(alpha):
