@@ -7,11 +7,12 @@ Interleaved in one process, medians of ``--repeats`` runs, on the same batch:
     (``value_and_grad``, weights frozen: no graph towards them);
 (2) one iteration of the paper's fixed-point iteration (the mirror-descent driver,
     ``benchmark.algorithms.deqmd.paper_iteration``): a backtracking mirror step on KL + R and the
-    driver's bookkeeping, timed from the state reached after ``--warmup`` iterations (so that the step size has
-    settled as in a real run). An accepted step evaluates the network once at the new point and
-    that evaluation is reused at the next iteration;
-(3) one iteration of the equilibrium solver (projected L-BFGS, ``benchmark.algorithms.equilibrium``) after
-    ``--warmup`` iterations: the two-loop recursion, the line search and its evaluations.
+    driver's bookkeeping, timed from the state reached after ``--warmup`` iterations (so that the
+    step size has settled as in a real run). An accepted step evaluates the network once at the
+    new point and that evaluation is reused at the next iteration;
+(3) one iteration of the equilibrium solver (projected L-BFGS,
+    ``benchmark.algorithms.equilibrium``) after ``--warmup`` iterations: the two-loop recursion,
+    the line search and its evaluations.
 The number of network evaluations per timed iteration is printed, and the ratios per evaluation.
 Uses the shipped pre-trained denoiser weights when present, else random weights.
 """
@@ -24,14 +25,13 @@ import torch
 
 from benchmark.algorithms.composite import CompositeObjective
 from benchmark.algorithms.deqmd import paper_iteration
-
-from benchmark.device import select_device
 from benchmark.algorithms.equilibrium import ProjectedLBFGS
 from benchmark.data.images import smooth_random_images
+from benchmark.device import select_device
 from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import gaussian_kernel, simulate
-from benchmark.networks.regularizers import REDPotential
 from benchmark.networks.registry import WEIGHTS_DIR, load_checkpoint
+from benchmark.networks.regularizers import REDPotential
 
 
 def timed(fn, device):

@@ -6,7 +6,8 @@
 Each setting is ``image:kernel:alpha:crop`` (a set3c image, its centre crop, noise from
 ``--seed``; the settings of the project's issue, where these measurements were first made; no
 parameter of either solver is chosen from them). For each, from the same start
-:math:`x_0 = \\mathrm{clip}(A^\\top y, 10^{-3}, 1)` with the shipped weights of that (kernel, alpha):
+:math:`x_0 = \\mathrm{clip}(A^\\top y, 10^{-3}, 1)` with the shipped weights of that (kernel,
+alpha):
 
 * ``mirror``: the paper's iteration until its rule (relative change < 2.5e-5, no cap below
   ``--max-iter``);
@@ -26,13 +27,13 @@ import torch
 
 from benchmark.algorithms.composite import CompositeObjective
 from benchmark.algorithms.deqmd import PAPER_TOL, make_solver
-from benchmark.device import select_device
 from benchmark.algorithms.equilibrium import fixed_point_residual
 from benchmark.data.images import center_crop, load_set3c
+from benchmark.data.problem import make_problem
+from benchmark.device import select_device
+from benchmark.glue.runner import prepare_problem
 from benchmark.maths.metrics import psnr
 from benchmark.maths.mirror import initial_point
-from benchmark.data.problem import make_problem
-from benchmark.glue.runner import prepare_problem
 from benchmark.networks.registry import WEIGHTS_DIR, load_regularizer
 
 DEFAULT_SETTINGS = ("butterfly:motion:100:128", "leaves:gaussian:40:96", "starfish:uniform:60:96")
@@ -92,7 +93,8 @@ def main():
                   + (" (cap hit)" if row["hit_cap"] else ""))
         distance = ((rows["mirror"]["x"] - rows["lbfgs"]["x"]).norm()
                     / rows["lbfgs"]["x"].norm())
-        print(f"  ratio mirror / lbfgs: evaluations {rows['mirror']['evaluations'] / rows['lbfgs']['evaluations']:.1f}x, "
+        print(f"  ratio mirror / lbfgs: evaluations "
+              f"{rows['mirror']['evaluations'] / rows['lbfgs']['evaluations']:.1f}x, "
               f"time {rows['mirror']['seconds'] / rows['lbfgs']['seconds']:.1f}x; "
               f"end points {100 * float(distance):.1f}% apart")
 

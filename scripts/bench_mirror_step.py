@@ -17,11 +17,11 @@ import time
 import torch
 
 from benchmark.algorithms.composite import CompositeObjective
-from benchmark.maths.tv import SmoothedTV
-from benchmark.device import select_device
 from benchmark.data.images import smooth_random_images
+from benchmark.device import select_device
 from benchmark.maths.mirror import backtracking_step, init_state, initial_point
 from benchmark.maths.physics import gaussian_kernel, simulate
+from benchmark.maths.tv import SmoothedTV
 
 
 def timed(fn, device):
@@ -47,7 +47,8 @@ def main():
     x = x.to(device)
     y, operator = simulate(x, gaussian_kernel(), 60.0, seed=0)
     x0 = initial_point(y, operator)
-    kl_fun, tv_fun = CompositeObjective(y, operator), CompositeObjective(y, operator, SmoothedTV(0.05))
+    kl_fun, tv_fun = (CompositeObjective(y, operator),
+                      CompositeObjective(y, operator, SmoothedTV(0.05)))
     kl_state, tv_state = init_state(kl_fun, x0, 1e-3), init_state(tv_fun, x0, 1e-3)
 
     cases = {
@@ -71,7 +72,8 @@ def main():
     for name, values in times.items():
         median = statistics.median(values)
         extra = f", {evaluations[name]} evaluation(s) of F" if name in evaluations else ""
-        print(f"{name:>22}: {1e3 * median:8.2f} ms   ratio to A + A^T: {median / floor:5.2f}{extra}")
+        print(f"{name:>22}: {1e3 * median:8.2f} ms   ratio to A + A^T: "
+              f"{median / floor:5.2f}{extra}")
 
 
 if __name__ == "__main__":

@@ -1,25 +1,30 @@
 """DEQ-MD: regulariser gradients, checkpoint layout, stopping rule, cap, JFB training, weights."""
 
+import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
 from benchmark.algorithms.composite import CompositeObjective
 from benchmark.algorithms.deqmd import jfb_output, make_solver, reconstruct
+from benchmark.algorithms.equilibrium import fixed_point_residual
+from benchmark.data.images import smooth_random_images
+from benchmark.data.problem import make_problem
 from benchmark.maths.mirror import backtracking_step, init_state, initial_point
-from benchmark.networks.regularizers import (
-    REDPotential,
-    ScalarPotential,
-    count_parameters,
-    load_authors_state_dict,
-)
 from benchmark.networks.registry import (
     WeightsError,
     find_checkpoint,
     load_checkpoint,
     load_regularizer,
     write_checkpoint,
+)
+from benchmark.networks.regularizers import (
+    REDPotential,
+    ScalarPotential,
+    count_parameters,
+    load_authors_state_dict,
 )
 
 
@@ -110,7 +115,8 @@ def test_paper_iteration_stops_by_its_rule(small_problem, tiny_red):
 
 def test_unknown_solver_names_the_choices(small_problem, tiny_red):
     _, y, op = small_problem
-    with pytest.raises(ValueError, match="unknown fixed-point solver 'anderson'; choose one of 'lbfgs', 'mirror'"):
+    with pytest.raises(ValueError, match="unknown fixed-point solver 'anderson'; "
+                                         "choose one of 'lbfgs', 'mirror'"):
         reconstruct(y, op, tiny_red, "anderson")
 
 
@@ -158,13 +164,6 @@ def test_weights_round_trip_and_errors(tmp_path, tiny_red):
 @pytest.mark.parametrize("solver_name, rule", [("lbfgs", "fixed-point residual < 1e-05"),
                                                ("mirror", "relative change < 2.5e-05")])
 def test_deqmd_solver_file_runs_each_fixed_point_solver_to_its_rule(solver_name, rule):
-    import importlib.util
-    from pathlib import Path
-
-    from benchmark.algorithms.equilibrium import fixed_point_residual
-    from benchmark.data.images import smooth_random_images
-    from benchmark.data.problem import make_problem
-
     path = Path(__file__).resolve().parents[1] / "solvers" / "deqmd.py"
     spec = importlib.util.spec_from_file_location("solver_deqmd", path)
     module = importlib.util.module_from_spec(spec)

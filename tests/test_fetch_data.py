@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 import benchmark.data.fetch as fetch_data
+import benchmark.maths.metrics as metrics
 from benchmark.data.fetch import CBSD68_IDS, main
 from benchmark.data.images import SET3C_NAMES, load_set3c
 from benchmark.training.crops import cbsd432_split
@@ -50,7 +51,7 @@ def fake_download_file(url, path):
 @pytest.fixture
 def fakes(monkeypatch, tmp_path):
     """Fake sources whose checksums are the expected ones; network-free; downloads counted."""
-    import deepinv.utils.demo
+    import deepinv.utils.demo  # noqa: PLC0415 (heavy: deepinv)
 
     calls = []
     digests = {}
@@ -88,7 +89,7 @@ def test_offline_refuses_and_writes_nothing(tmp_path, monkeypatch, capsys):
 
 
 def test_failed_downloads_leave_nothing_behind(tmp_path, monkeypatch, capsys):
-    import deepinv.utils.demo
+    import deepinv.utils.demo  # noqa: PLC0415 (heavy: deepinv)
 
     def failing_dataset(name, transform, data_dir, download, **kwargs):
         write_png(Path(data_dir) / name / "half_written.png")
@@ -178,9 +179,7 @@ def test_an_incomplete_folder_is_left_alone(tmp_path, fakes, capsys):
 
 def test_lpips_backbone_already_in_the_cache_is_not_downloaded(tmp_path, fakes, monkeypatch,
                                                                capsys):
-    import torchvision
-
-    import benchmark.maths.metrics as metrics
+    import torchvision  # noqa: PLC0415 (heavy: torchvision)
 
     backbone = tmp_path / "hub" / "checkpoints" / "alexnet-owt-7be5be79.pth"
     backbone.parent.mkdir(parents=True)

@@ -5,10 +5,12 @@ import json
 
 import pytest
 import torch
-
-from benchmark.training.loop import ResumableRun, best_weights, train
-from benchmark.training.crops import PatchSampler, cbsd432_split
 from conftest import real_data
+
+from benchmark.networks.registry import load_checkpoint
+from benchmark.training import train_bregman_denoiser, train_denoiser, train_deq
+from benchmark.training.crops import PatchSampler, cbsd432_split
+from benchmark.training.loop import ResumableRun, best_weights, train
 
 
 class ConstantSampler:
@@ -93,9 +95,6 @@ def test_cbsd432_split_is_disjoint_and_excludes_test_sets(monkeypatch):
 
 
 def test_entry_points_export_their_best_weights_with_provenance(tmp_path, monkeypatch):
-    from benchmark.training import train_bregman_denoiser, train_denoiser, train_deq
-    from benchmark.networks.registry import load_checkpoint
-
     monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("CBSD432")))
     denoiser = tmp_path / "denoiser.pt"
     train_denoiser.main(["--steps", "2", "--batch", "2", "--patch", "16", "--validation-images",

@@ -1,6 +1,7 @@
 r"""B-RED and B-PnP: Bregman plug-and-play for Poisson deblurring (Hurault, Kamilov, Leclaire,
 Papadakis, "Convergent Bregman Plug-and-Play Image Restoration for Poisson Inverse Problems",
-NeurIPS 2023, Sec. 4), with the Bregman score denoiser of :mod:`benchmark.networks.bregman_denoiser`.
+NeurIPS 2023, Sec. 4), with the Bregman score denoiser of
+:mod:`benchmark.networks.bregman_denoiser`.
 
 Both minimise :math:`F = \lambda f + \text{regulariser}` with :math:`f(x) = \mathrm{KL}(y, Ax)` and
 the Burg entropy as mirror map, starting from :math:`x_0 = \mathrm{clip}(A^\top y, 10^{-3}, 1)`.
@@ -9,7 +10,8 @@ the Burg entropy as mirror map, starting from :math:`x_0 = \mathrm{clip}(A^\top 
 
   .. math::
 
-      x^+ = \min\Big( \frac{x}{1 + \tau\, x \odot (\lambda \nabla f(x) + \nabla g_\gamma(x))},\ 1 \Big).
+      x^+ = \min\Big(
+      \frac{x}{1 + \tau\, x \odot (\lambda \nabla f(x) + \nabla g_\gamma(x))},\ 1 \Big).
 
 * **B-PnP** (Bregman proximal gradient, the denoiser as Bregman proximal operator of
   :math:`\phi_\gamma`, :math:`F = \lambda f + \phi_\gamma`):
@@ -26,8 +28,8 @@ the Burg entropy as mirror map, starting from :math:`x_0 = \mathrm{clip}(A^\top 
 
 Both run an initialisation phase (the paper's: ``init_iterations`` iterations with a stronger data
 weight ``lam_init``, a larger denoiser noise level :math:`1/\gamma = 1/50` and step ``tau_init``),
-then the main phase (:math:`1/\gamma = 1/500`). Without backtracking the step is fixed (a pixel whose
-mirror step would leave the positive orthant goes to 1, as in the authors' code); with it
+then the main phase (:math:`1/\gamma = 1/500`). Without backtracking the step is fixed (a pixel
+whose mirror step would leave the positive orthant goes to 1, as in the authors' code); with it
 (main phase only), the step follows the shared Bregman backtracking of
 :mod:`benchmark.maths.mirror` (sufficient decrease :math:`F(x) - F(x^+) \ge (\eta/\tau) D_h(x^+,
 x)`), so :math:`F` decreases monotonically. The run stops in the main phase when
@@ -145,7 +147,8 @@ class BregmanRED(_BregmanPnPIterations):
 
 
 class BregmanPnP(_BregmanPnPIterations):
-    r"""B-PnP: :math:`x^+ = B_\gamma(x / (1 + \lambda x \nabla f(x)))`, :math:`F = \lambda f + \phi_\gamma`."""
+    r"""B-PnP: :math:`x^+ = B_\gamma(x / (1 + \lambda x \nabla f(x)))`,
+    :math:`F = \lambda f + \phi_\gamma`."""
 
     def objective(self, lam, noise_level):
         weight = self.parameters.denoiser_weight

@@ -10,11 +10,11 @@ The reconstruction is the fixed point :math:`x^* = T_\theta(x^*)` of one Burg-en
     T_\theta(x) = \min\Big( \frac{x}{1 + \tau\, x \odot \nabla \Psi(x)},\ 1 \Big),
 
 reached from :math:`x_0 = A^\top y` clipped to :math:`[10^{-3}, 1]` by one of two fixed-point
-solvers: ``"mirror"``, the paper's iteration (Bregman backtracking on :math:`\tau`, stopped when :math:`\|x_{k+1} - x_k\| / \|x_{k+1}\| < 2.5 \cdot 10^{-5}`, an
-early-stopped iterate of the 1/k regime), or ``"lbfgs"``, a batched projected quasi-Newton method
-stopped at a fixed-point residual :math:`\|T_\tau(x) - x\| / \|T_\tau(x)\| < 10^{-5}`. Each
-image is frozen once it meets its rule; a run stops when every image has, or at an iteration cap
-that is reported when hit.
+solvers: ``"mirror"``, the paper's iteration (Bregman backtracking on :math:`\tau`, stopped when
+:math:`\|x_{k+1} - x_k\| / \|x_{k+1}\| < 2.5 \cdot 10^{-5}`, an early-stopped iterate of the 1/k
+regime), or ``"lbfgs"``, a batched projected quasi-Newton method stopped at a fixed-point residual
+:math:`\|T_\tau(x) - x\| / \|T_\tau(x)\| < 10^{-5}`. Each image is frozen once it meets its rule;
+a run stops when every image has, or at an iteration cap that is reported when hit.
 
 Training uses Jacobian-free backpropagation (Fung et al., AAAI 2022): the fixed point is found
 without a graph, then one more step :math:`T_\theta(x^*)` is taken with the graph, and the loss
@@ -72,6 +72,7 @@ def jfb_output(objective, fixed_point):
 
 def reconstruct(y, operator, regularizer, solver="mirror", tol=None, max_iter=None):
     """DEQ-MD reconstruction of the batch ``y`` from :math:`x_0` (no graph): returns the
-    :class:`benchmark.algorithms.iterations.IterationResult` of the fixed-point solver ``solver``."""
+    :class:`benchmark.algorithms.iterations.IterationResult` of the fixed-point solver
+    ``solver``."""
     objective = CompositeObjective(y, operator, regularizer)
     return make_solver(solver, objective, initial_point(y, operator), tol, max_iter).run()

@@ -19,17 +19,17 @@ by the fixed-point residual (:func:`fixed_point_residual`)
     r_\tau(x) = \frac{\|T_\tau(x) - x\|}{\|T_\tau(x)\|},
 
 at a reference step :math:`\tau` (0.25: where the paper's backtracking settles on its example,
-butterfly with motion blur; :math:`r_\tau` grows about linearly with :math:`\tau`), which is also the
-quantity the paper's stopping rule thresholds (its relative change between iterates, at its own
-:math:`\tau`).
+butterfly with motion blur; :math:`r_\tau` grows about linearly with :math:`\tau`), which is also
+the quantity the paper's stopping rule thresholds (its relative change between iterates, at its
+own :math:`\tau`).
 
 Two solvers share one interface (:class:`benchmark.algorithms.iterations.IterativeSolver`:
 ``x``, ``step()``, ``iterations``, ``evaluations``, ``stop_reason``, ``result()``), so that a
 benchopt solver or the training loop runs either (:func:`benchmark.algorithms.deqmd.make_solver`):
 
 * ``"mirror"``: the paper's iteration, the mirror-descent driver of
-  :mod:`benchmark.algorithms.mirror_descent` with Bregman backtracking, stopped when the relative change
-  :math:`\|x_{k+1} - x_k\| / \|x_{k+1}\| < 2.5 \cdot 10^{-5}` (the authors' rule).
+  :mod:`benchmark.algorithms.mirror_descent` with Bregman backtracking, stopped when the relative
+  change :math:`\|x_{k+1} - x_k\| / \|x_{k+1}\| < 2.5 \cdot 10^{-5}` (the authors' rule).
   Its step settles at :math:`\tau = 0.25` and it then converges like :math:`1/k`: the rule stops
   it after about 1,500 iterations while it is still moving.
 * :class:`ProjectedLBFGS`, ``"lbfgs"``: a box-constrained limited-memory quasi-Newton method on
@@ -84,7 +84,8 @@ WOLFE_DELTA = 0.1
 
 
 def fixed_point_residual(x, grad, tau=REFERENCE_TAU, upper=1.0):
-    r"""Per-image :math:`\|T_\tau(x) - x\| / \|T_\tau(x)\|` from :math:`x` and :math:`\nabla\Psi(x)`.
+    r"""Per-image :math:`\|T_\tau(x) - x\| / \|T_\tau(x)\|` from :math:`x` and
+    :math:`\nabla\Psi(x)`.
 
     :math:`T_\tau` is :func:`benchmark.maths.mirror.mirror_map`.
     """
@@ -165,7 +166,8 @@ class ProjectedLBFGS(IterativeSolver):
                            & (slope < 0) & (trial_slope <= (1 - 2 * WOLFE_DELTA) * slope.abs()))
             ok = torch.isfinite(trial_value) & (armijo | approximate)
             done = pending[ok]
-            new_x[done], new_value[done], new_grad[done] = trial[ok], trial_value[ok], trial_grad[ok]
+            new_x[done], new_value[done], new_grad[done] = (
+                trial[ok], trial_value[ok], trial_grad[ok])
             accepted[done] = True
             pending = pending[~ok]
             if pending.numel() == 0:

@@ -10,6 +10,7 @@ The solvers print the weight and the rule when the rule was used.
 
 import math
 
+from benchmark.maths.physics import check_alpha
 from benchmark.parameters import check_choice, check_choice_or_number
 
 TUNED_LAMBDA = {
@@ -35,8 +36,6 @@ def tuned_lambda(solver, alpha):
 
     :return: ``(weight, how)``, ``how`` a short text that says which rule gave the weight.
     """
-    from benchmark.maths.physics import check_alpha
-
     alpha = check_alpha(alpha)
     table = sorted(TUNED_LAMBDA[solver].items())
     alphas = [a for a, _ in table]
@@ -79,8 +78,10 @@ def resolve_lambda(solver, lam, alpha, announce=None):
 # "paper": the paper's, from the authors' code (utils_restoration.py); it has no alpha = 100.
 # "tuned": chosen for the shipped denoiser (bregman_denoiser.pt, 4000 steps) on CBSD68 images,
 # never set3c, by
-#   OMP_NUM_THREADS=1 benchopt run . --config configs/tuning_bregman.yml --output tuning_bregman -j 2
-#   python -m benchmark.reporting.tuning_report outputs/tuning_bregman.parquet --out results/tuning_bregman.md
+#   OMP_NUM_THREADS=1 benchopt run . --config configs/tuning_bregman.yml --output tuning_bregman \
+#       -j 2
+#   python -m benchmark.reporting.tuning_report outputs/tuning_bregman.parquet \
+#       --out results/tuning_bregman.md
 # 5 parameter sets per solver (the paper's alpha-40 set among them) x 2 kernels (Gaussian, motion)
 # x 3 alphas, 2 images 128x128, 150 iterations: 60 runs, 3061 s of solver time, 26 min 18 s wall
 # on 2 CPU cores. Mean PSNR (dB) of the chosen set / of the paper's set:

@@ -38,8 +38,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from benchmark.data.paths import ENV_DATA_DIR, ENV_OFFLINE, PROJECT_ROOT, download_allowed
 from benchmark.data.images import SET3C_NAMES, download_dataset, list_images
+from benchmark.data.paths import ENV_DATA_DIR, ENV_OFFLINE, PROJECT_ROOT, download_allowed
+from benchmark.maths import metrics
 
 BSDS500_URL = "https://github.com/BIDS/BSDS500/archive/refs/heads/master.zip"
 BSDS500_MD5 = "7bfe17302a219367694200a61ce8256c"  # the checksum deepinv's BSDS500 dataset checks
@@ -69,7 +70,7 @@ def default_data_dir():
 
 def download_file(url, path):
     """Stream ``url`` into ``path``; return its MD5 and SHA-256 hex digests."""
-    import requests
+    import requests  # noqa: PLC0415 (optional: needs network only)
 
     md5, sha256 = hashlib.md5(), hashlib.sha256()
     with requests.get(url, stream=True, timeout=(10, 60)) as response:
@@ -96,7 +97,8 @@ def completeness(name, folder):
 
 
 def fetch_image_set(name, root):
-    """set3c or CBSD68 through deepinv's download (:func:`benchmark.data.images.download_dataset`)."""
+    """set3c or CBSD68 through deepinv's download
+    (:func:`benchmark.data.images.download_dataset`)."""
     download_dataset(name, root)
 
 
@@ -143,14 +145,12 @@ def fetch_kernels(root):
 def fetch_lpips_backbone():
     """torchvision's ImageNet AlexNet weights into torch's hub cache (torch writes a temporary
     file and moves it in place)."""
-    import torchvision
+    import torchvision  # noqa: PLC0415 (heavy: torchvision)
 
-    from benchmark.maths.metrics import lpips_backbone_file
-
-    if lpips_backbone_file().is_file():
-        return f"already there: {lpips_backbone_file()}"
+    if metrics.lpips_backbone_file().is_file():
+        return f"already there: {metrics.lpips_backbone_file()}"
     torchvision.models.alexnet(weights="IMAGENET1K_V1")
-    return f"downloaded: {lpips_backbone_file()}"
+    return f"downloaded: {metrics.lpips_backbone_file()}"
 
 
 FETCHERS = {"set3c": lambda root: fetch_image_set("set3c", root),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from benchmark.data.paths import (
     DataNotFoundError,
@@ -50,8 +51,6 @@ def center_crop(image, size):
 
 def read_image(path):
     """One RGB image file as a (3, H, W) tensor in [0, 1]."""
-    from PIL import Image
-
     with Image.open(path) as img:
         return to_tensor(np.array(img.convert("RGB")))
 
@@ -79,7 +78,7 @@ def download_dataset(name, root=None):
     download would later read as an empty data set. We download into a temporary folder beside
     the target and move the extracted folder in place only when everything succeeded.
     """
-    from deepinv.utils.demo import load_dataset
+    from deepinv.utils.demo import load_dataset  # noqa: PLC0415 (heavy: deepinv)
 
     target = (cache_dir() / "datasets" if root is None else Path(root)) / name
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -130,14 +129,15 @@ def load_cbsd68(n_images=68, crop=256, extra_dirs=()):
 
 def load_skimage_photos(crop=256, names=SKIMAGE_PHOTOS):
     """Colour photographs shipped inside scikit-image, centre-cropped: needs no network."""
-    import skimage.data
+    import skimage.data  # noqa: PLC0415 (heavy: skimage)
 
     images = [center_crop(to_tensor(getattr(skimage.data, n)()), crop) for n in names]
     return stack(images, names)
 
 
 def smooth_random_images(n_images, size, seed):
-    """Random piecewise-smooth colour images: low-resolution noise, upsampled, plus a bright disc."""
+    """Random piecewise-smooth colour images: low-resolution noise, upsampled, plus a bright
+    disc."""
     generator = torch.Generator().manual_seed(int(seed))
     coarse = torch.rand(n_images, 3, max(size // 8, 2), max(size // 8, 2), generator=generator)
     images = torch.nn.functional.interpolate(coarse, size=(size, size), mode="bicubic",

@@ -43,7 +43,7 @@ def skip_or_fail_missing_data(what, searched):
     """For tests: stop the calling test because ``what`` is found in none of ``searched`` (a list
     of folders), with a reason that says how to get it; a skip, or a failure when
     :func:`data_required`."""
-    import pytest
+    import pytest  # noqa: PLC0415 (tests only: pytest)
 
     reason = (f"{what}, found in none of {', '.join(str(d) for d in searched)}. {FETCH_HINT}; "
               f"or set {ENV_DATA_DIR} to a folder that holds it")
@@ -54,7 +54,7 @@ def skip_or_fail_missing_data(what, searched):
 
 def cache_dir():
     """deepinv's cache folder: where downloaded data sets and kernels are stored."""
-    from deepinv.utils.demo import get_cache_home
+    from deepinv.utils.demo import get_cache_home  # noqa: PLC0415 (heavy: deepinv)
 
     return Path(get_cache_home())
 

@@ -9,6 +9,7 @@ r"""Image-quality metrics of the benchmark, per image of a batch.
 
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import torch
@@ -29,7 +30,7 @@ def psnr(x, x_true):
 
 def ssim(x, x_true):
     """Per-image SSIM of ``x`` clipped to [0, 1] (scikit-image, RGB, Gaussian window)."""
-    from skimage.metrics import structural_similarity
+    from skimage.metrics import structural_similarity  # noqa: PLC0415 (heavy: skimage)
 
     values = []
     for est, ref in zip(x.clamp(0.0, 1.0).cpu().numpy(), x_true.cpu().numpy()):
@@ -42,9 +43,7 @@ def ssim(x, x_true):
 def lpips_backbone_file():
     """Where torchvision keeps the ImageNet AlexNet weights that LPIPS needs (torch's hub cache,
     ``$TORCH_HOME/hub/checkpoints``, by default ``~/.cache/torch/hub/checkpoints``)."""
-    from urllib.parse import urlparse
-
-    import torchvision
+    import torchvision  # noqa: PLC0415 (heavy: torchvision)
 
     url = torchvision.models.AlexNet_Weights.IMAGENET1K_V1.url
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name
@@ -68,7 +67,7 @@ def lpips_model(device="cpu"):
             print("\n" + LPIPS_MISSING.format(file=backbone), file=sys.stderr, flush=True)
             return None
         try:
-            from deepinv.loss.metric import LPIPS
+            from deepinv.loss.metric import LPIPS  # noqa: PLC0415 (heavy: deepinv)
 
             _LPIPS["model"] = LPIPS(device=device)
         except Exception as exc:

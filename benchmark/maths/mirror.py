@@ -69,7 +69,8 @@ def per_image(t):
 
 
 def burg_mirror_step(x, grad, tau, upper=1.0):
-    r""":math:`x^+ = \min(x / (1 + \tau x \nabla F(x)), u)` and the denominator :math:`1 + \tau x \nabla F(x)`.
+    r""":math:`x^+ = \min(x / (1 + \tau x \nabla F(x)), u)` and the denominator
+    :math:`1 + \tau x \nabla F(x)`.
 
     ``tau`` has one entry per image. ``upper=None`` disables the clip.
     """

@@ -32,7 +32,8 @@ def kl_divergence(y, Ax, eps=EPS):
 
 
 def kl_grad_wrt_Ax(y, Ax, eps=EPS):
-    r"""Gradient of :math:`z \mapsto \mathrm{KL}(y, z)` at :math:`z = Ax`: :math:`1 - y / (Ax + \varepsilon)`."""
+    r"""Gradient of :math:`z \mapsto \mathrm{KL}(y, z)` at :math:`z = Ax`:
+    :math:`1 - y / (Ax + \varepsilon)`."""
     return 1.0 - y / (Ax + eps)
 
 

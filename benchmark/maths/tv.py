@@ -17,7 +17,8 @@ import torch
 
 
 def gradient(x):
-    """Forward differences with periodic boundaries: a (B, C, H, W, 2) tensor (horizontal, vertical)."""
+    """Forward differences with periodic boundaries: a (B, C, H, W, 2) tensor (horizontal,
+    vertical)."""
     dh = torch.roll(x, shifts=-1, dims=-1) - x
     dv = torch.roll(x, shifts=-1, dims=-2) - x
     return torch.stack((dh, dv), dim=-1)
@@ -60,9 +61,9 @@ def laplacian_spectrum(height, width, device="cpu", dtype=torch.float32):
     :math:`\lambda_{k,l} = 4 \sin^2(\pi k / H) + 4 \sin^2(\pi l / W)`.
     """
     k = torch.arange(height, device=device, dtype=dtype)
-    l = torch.arange(width // 2 + 1, device=device, dtype=dtype)
+    ell = torch.arange(width // 2 + 1, device=device, dtype=dtype)
     vertical = 4.0 * torch.sin(math.pi * k / height) ** 2
-    horizontal = 4.0 * torch.sin(math.pi * l / width) ** 2
+    horizontal = 4.0 * torch.sin(math.pi * ell / width) ** 2
     return vertical[:, None] + horizontal[None, :]
 
 

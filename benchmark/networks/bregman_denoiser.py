@@ -44,7 +44,8 @@ def noise_map(noise_level, x):
 
 
 def inverse_gamma_noise(x, noise_level):
-    r"""Draw :math:`\tilde x` with :math:`1/\tilde x \sim \mathrm{Gamma}(\gamma - 1, \text{rate } \gamma x)`.
+    r"""Draw :math:`\tilde x` with
+    :math:`1/\tilde x \sim \mathrm{Gamma}(\gamma - 1, \text{rate } \gamma x)`.
 
     ``x`` must be positive; ``noise_level`` is :math:`1/\gamma` (a number or one value per image,
     at least :data:`MIN_NOISE_LEVEL`), drawn from the global random generator.

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import torch
 
+from benchmark.networks.bregman_denoiser import BregmanScoreDenoiser
+from benchmark.networks.regularizers import build_regularizer
+
 
 def package_weights_dir():
     """The ``weights`` folder of the installed ``benchmark.networks`` package, on disk.
@@ -120,8 +123,6 @@ def load_regularizer(name, kernel, alpha, device="cpu", weights_dir=WEIGHTS_DIR)
     Returns ``(model, provenance_record)``; raises :class:`WeightsError` when no checkpoint fits
     or its file is missing or corrupted.
     """
-    from benchmark.networks.regularizers import build_regularizer
-
     record = find_checkpoint(name, kernel, alpha, stage="deq", weights_dir=weights_dir)
     model = build_regularizer(name, record.get("architecture"))
     model.load_state_dict(load_checkpoint(record["path"], record["sha256"]))
@@ -150,8 +151,6 @@ def load_bregman_denoiser(device="cpu", name="bregman_denoiser", weights_dir=WEI
     Returns ``(model, provenance_record)``; raises :class:`WeightsError` when the file or its
     provenance is missing or the file does not match its hash.
     """
-    from benchmark.networks.bregman_denoiser import BregmanScoreDenoiser
-
     meta = Path(weights_dir) / f"{name}.json"
     if not meta.is_file():
         raise WeightsError(

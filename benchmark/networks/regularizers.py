@@ -95,10 +95,11 @@ class ScalarPotential(nn.Module):
 
     A multi-scale convolutional network: ``lin[0]`` (3 -> width), then five 3x3 convolutions
     (strides 2, 1, 2, 1, 2) each added to a convolution ``res[i]`` (same stride) of the input
-    resized (bilinear) to the scale of that layer's input, Softplus(beta=100) after each; ``lin[6]`` a ``final_kernel`` x
-    ``final_kernel`` convolution to 64 channels plus ``res[5]``, Softplus, spatial mean, and
-    ``lin[7]`` a linear map to one scalar per image. ``width=256`` (the paper's) has 7,235,713
-    parameters; a narrower width runs faster on a CPU. Parameter names follow the authors' code.
+    resized (bilinear) to the scale of that layer's input, Softplus(beta=100) after each;
+    ``lin[6]`` a ``final_kernel`` x ``final_kernel`` convolution to 64 channels plus ``res[5]``,
+    Softplus, spatial mean, and ``lin[7]`` a linear map to one scalar per image. ``width=256``
+    (the paper's) has 7,235,713 parameters; a narrower width runs faster on a CPU. Parameter names
+    follow the authors' code.
     """
 
     def __init__(self, width=256, channels=3, final_kernel=16, beta=100.0):

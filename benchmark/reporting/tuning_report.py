@@ -1,11 +1,13 @@
 """Summarise a benchopt tuning run: the best parameters of each solver per alpha.
 
-    python -m benchmark.reporting.tuning_report outputs/tuning_bregman.parquet [--out results/tuning_bregman.md]
+    python -m benchmark.reporting.tuning_report outputs/tuning_bregman.parquet
+        [--out results/tuning_bregman.md]
 
 For every solver (its bare name) and alpha, each parameter combination of the run is scored by the
 PSNR of its last recorded point, averaged over the images and over the kernels of the file; the
 best combination is the one a tuned preset should hold. Also reported: the number of runs and the
-solver time they took (the sum of the last recorded times), the cost of tuning. Each table shows the parameters that vary between its rows.
+solver time they took (the sum of the last recorded times), the cost of tuning. Each table shows
+the parameters that vary between its rows.
 """
 
 import argparse
@@ -55,7 +57,7 @@ def render(table):
 
 
 def main(argv=None):
-    from benchopt.results import read_results
+    from benchopt.results import read_results  # noqa: PLC0415 (benchopt in library code)
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("result_file")

@@ -1,4 +1,5 @@
-"""Training data: random patches of CBSD432 (BSDS500 minus CBSD68), with a held-out validation split.
+"""Training data: random patches of CBSD432 (BSDS500 minus CBSD68), with a held-out validation
+split.
 
 set3c and CBSD68 are never used for training. The split is deterministic: images sorted by BSD id,
 every ``VALIDATION_EVERY``-th image goes to validation.

@@ -10,8 +10,8 @@ Loss (Hurault et al., ICLR 2022; DEQ-MD's pre-training): for clean CBSD432 patch
     \mathcal{L}(\theta) = \big\| z - \nabla R_\theta(z) - x \big\|^2 \ \text{(mean over pixels)}.
 
 Resumable (``--run-dir``), logged to ``metrics.csv``; the final weights are exported to
-``benchmark/networks/weights/red_denoiser.pt`` with their provenance (validation PSNR at sigma = 0.1 on
-centre crops of the held-out CBSD432 images).
+``benchmark/networks/weights/red_denoiser.pt`` with their provenance (validation PSNR at
+sigma = 0.1 on centre crops of the held-out CBSD432 images).
 """
 
 import argparse
@@ -21,10 +21,10 @@ import torch
 
 from benchmark.device import describe_device, select_device
 from benchmark.maths.metrics import psnr
-from benchmark.networks.regularizers import REDPotential
-from benchmark.training.loop import RUNS_DIR, ResumableRun, best_weights, train
-from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
 from benchmark.networks.registry import WEIGHTS_DIR, write_checkpoint
+from benchmark.networks.regularizers import REDPotential
+from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
+from benchmark.training.loop import RUNS_DIR, ResumableRun, best_weights, train
 
 SIGMA_RANGE = (0.025, 0.25)
 VALIDATION_SIGMA = 0.1
@@ -38,7 +38,8 @@ def denoising_loss(model, clean):
 
 def make_validator(crops, seed=0):
     generator = torch.Generator().manual_seed(seed)
-    noisy = crops + VALIDATION_SIGMA * torch.randn(crops.shape, generator=generator).to(crops.device)
+    noisy = crops + VALIDATION_SIGMA * torch.randn(crops.shape,
+                                                   generator=generator).to(crops.device)
 
     def validate(model):
         model.eval()
@@ -59,7 +60,8 @@ def denoiser_arguments(description, run_name, output_name, lr):
                         help="stop (resumably) after this many minutes of this call")
     parser.add_argument("--validation-images", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto", help="auto (CUDA when torch sees it), cpu, cuda")
+    parser.add_argument("--device", default="auto",
+                        help="auto (CUDA when torch sees it), cpu, cuda")
     return parser
 
 
@@ -110,7 +112,8 @@ def main(argv=None):
                               5e-4).parse_args(argv)
     train_and_export(
         REDPotential(), denoising_loss, make_validator, args,
-        "python -m benchmark.training.train_denoiser " + " ".join(sys.argv[1:] if argv is None else argv),
+        "python -m benchmark.training.train_denoiser "
+        + " ".join(sys.argv[1:] if argv is None else argv),
         {"regularizer": "red", "kernel": "none", "alpha": 0, "stage": "denoiser",
          "data": f"Gaussian noise sigma ~ U{list(SIGMA_RANGE)}",
          "validation": f"sigma={VALIDATION_SIGMA}"})

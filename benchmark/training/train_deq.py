@@ -1,7 +1,7 @@
 r"""Train DEQ-MD's RED regulariser end to end by Jacobian-free backpropagation.
 
-    python -m benchmark.training.train_deq --alpha 60 --kernels gaussian uniform motion --steps 300 \
-        [--solver lbfgs] [--device auto]
+    python -m benchmark.training.train_deq --alpha 60 --kernels gaussian uniform motion \
+        --steps 300 [--solver lbfgs] [--device auto]
 
 For each batch of clean CBSD432 patches :math:`x`: a kernel is drawn from ``--kernels``, Poisson
 noise is drawn afresh, :math:`y = \mathcal{P}(\alpha A x)/\alpha`; the DEQ-MD fixed point
@@ -12,11 +12,12 @@ taken with the graph and the loss :math:`\|T_\theta(x^*) - x\|^2` is backpropaga
 :math:`\theta` (JFB, Fung et al. 2022). Validation reconstructs with the same solver, so training
 and test see the same point. ``metrics.csv`` logs, per step, the share of the batch's fixed points
 that met the tolerance (``converged``) and their mean number of network evaluations. The
-network starts from the pre-trained gradient-step denoiser (``benchmark/networks/weights/red_denoiser.pt``).
+network starts from the pre-trained gradient-step denoiser
+(``benchmark/networks/weights/red_denoiser.pt``).
 
 Resumable (``--run-dir``), logged to ``metrics.csv``. The weights are exported to
-``benchmark/networks/weights/red_<kernel or all>_a<alpha>.pt`` with a provenance file whose validation PSNR
-is that of DEQ-MD reconstructions of held-out CBSD432 centre crops.
+``benchmark/networks/weights/red_<kernel or all>_a<alpha>.pt`` with a provenance file whose
+validation PSNR is that of DEQ-MD reconstructions of held-out CBSD432 centre crops.
 """
 
 import argparse
@@ -35,13 +36,9 @@ from benchmark.algorithms.deqmd import (
     reconstruct,
 )
 from benchmark.device import describe_device, select_device
-from benchmark.training.fixed_point_pool import FixedPointPool
 from benchmark.maths.metrics import psnr
 from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import get_kernel, simulate
-from benchmark.networks.regularizers import REDPotential
-from benchmark.training.loop import RUNS_DIR, ResumableRun, best_weights, train
-from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
 from benchmark.networks.registry import (
     WEIGHTS_DIR,
     find_checkpoint,
@@ -50,6 +47,10 @@ from benchmark.networks.registry import (
     sha256,
     write_checkpoint,
 )
+from benchmark.networks.regularizers import REDPotential
+from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
+from benchmark.training.fixed_point_pool import FixedPointPool
+from benchmark.training.loop import RUNS_DIR, ResumableRun, best_weights, train
 
 
 def jfb_loss(model, clean, y, operator, start, solver, tol, max_iter):
@@ -141,7 +142,8 @@ def main(argv=None):
     parser.add_argument("--validation-images", type=int, default=4)
     parser.add_argument("--validation-size", type=int, default=96)
     parser.add_argument("--validation-max-iter", type=int, default=None)
-    parser.add_argument("--device", default="auto", help="auto (CUDA when torch sees it), cpu, cuda")
+    parser.add_argument("--device", default="auto",
+                        help="auto (CUDA when torch sees it), cpu, cuda")
     parser.add_argument("--init", default=None,
                         help="start from these RED weights (an exported .pt, or a run's best.pt "
                              "or state.pt) instead of the pre-trained denoiser")
