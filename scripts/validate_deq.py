@@ -16,10 +16,10 @@ from benchmark.algorithms.deqmd import SOLVERS, reconstruct
 from benchmark.device import select_device
 from benchmark.maths.metrics import psnr
 from benchmark.maths.physics import KERNEL_NAMES, get_kernel
-from benchmark.networks.regularizers import REDPotential
-from benchmark.training.train_deq import validation_problems
-from benchmark.training.crops import cbsd432_split, validation_crops
 from benchmark.networks.registry import run_weights
+from benchmark.networks.regularizers import REDPotential
+from benchmark.training.crops import cbsd432_split, validation_crops
+from benchmark.training.train_deq import validation_problems
 
 
 def main():

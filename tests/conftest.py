@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark.data.paths import ENV_DATA_DIR, PROJECT_ROOT, skip_or_fail_missing_data
 from benchmark.data.fetch import completeness
+from benchmark.data.paths import ENV_DATA_DIR, PROJECT_ROOT, skip_or_fail_missing_data
 from benchmark.maths.physics import gaussian_kernel, simulate
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -5,15 +5,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import real_data
 
 from benchmark.algorithms.bregman_pnp import BregmanPnP, BregmanPnPParameters, BregmanRED
-from benchmark.networks.bregman_denoiser import BregmanScoreDenoiser, inverse_gamma_noise
+from benchmark.algorithms.presets import bregman_pnp_parameters
 from benchmark.maths.mirror import MirrorState, fixed_step
 from benchmark.maths.poisson import bregman_divergence, kl_divergence, kl_grad
-from benchmark.training.crops import cbsd432_split, validation_crops
-from benchmark.algorithms.presets import bregman_pnp_parameters
+from benchmark.networks.bregman_denoiser import BregmanScoreDenoiser, inverse_gamma_noise
 from benchmark.networks.registry import WeightsError, load_bregman_denoiser
-from conftest import real_data
+from benchmark.training.crops import cbsd432_split, validation_crops
 
 
 def load_solver(name):

@@ -4,7 +4,6 @@ iteration on a convex problem, the cap, per-image independence and monotone decr
 import pytest
 import torch
 
-from benchmark.maths.tv import SmoothedTV
 from benchmark.algorithms.composite import CompositeObjective
 from benchmark.algorithms.deqmd import make_solver, paper_iteration
 from benchmark.algorithms.equilibrium import (
@@ -14,6 +13,7 @@ from benchmark.algorithms.equilibrium import (
 from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import simulate
 from benchmark.maths.poisson import EPS
+from benchmark.maths.tv import SmoothedTV
 from benchmark.networks.regularizers import REDPotential
 
 

@@ -5,11 +5,11 @@ import torch
 
 from benchmark.algorithms.composite import CompositeObjective
 from benchmark.algorithms.deqmd import make_solver
-from benchmark.training.fixed_point_pool import FixedPointPool
 from benchmark.data.images import smooth_random_images
 from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import gaussian_kernel, simulate, uniform_kernel
 from benchmark.networks.regularizers import REDPotential
+from benchmark.training.fixed_point_pool import FixedPointPool
 
 
 class RandomCrops:

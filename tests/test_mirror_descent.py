@@ -3,7 +3,6 @@
 import torch
 
 from benchmark.algorithms.composite import CompositeObjective
-from benchmark.maths.tv import SmoothedTV
 from benchmark.maths.mirror import (
     backtracking_step,
     burg_mirror_step,
@@ -12,6 +11,7 @@ from benchmark.maths.mirror import (
     relative_change,
 )
 from benchmark.maths.poisson import bregman_divergence, burg_entropy
+from benchmark.maths.tv import SmoothedTV
 
 
 def test_mirror_step_solves_the_mirror_equation():

@@ -3,7 +3,6 @@
 import shutil
 
 import pandas as pd
-
 from test_cli import ROOT, copy_benchmark, run
 
 

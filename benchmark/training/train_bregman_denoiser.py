@@ -22,6 +22,7 @@ import sys
 
 import torch
 
+from benchmark.maths.metrics import psnr
 from benchmark.networks.bregman_denoiser import (
     CLEAN_FLOOR,
     MIN_NOISE_LEVEL,
@@ -29,7 +30,6 @@ from benchmark.networks.bregman_denoiser import (
     BregmanScoreDenoiser,
     inverse_gamma_noise,
 )
-from benchmark.maths.metrics import psnr
 from benchmark.training.train_denoiser import denoiser_arguments, train_and_export
 
 VALIDATION_NOISE_LEVEL = 1.0 / 50
