@@ -21,8 +21,14 @@ from benchopt import BaseObjective
 
 from benchmark.glue.frames import reconstruction_frame
 from benchmark.maths.metrics import lpips, mse, psnr, ssim
-from benchmark.maths.physics import blur_operator, check_alpha, check_image_batch, check_kernel, \
-    check_kernel_name, check_observation
+from benchmark.maths.physics import (
+    blur_operator,
+    check_alpha,
+    check_image_batch,
+    check_kernel,
+    check_kernel_name,
+    check_observation,
+)
 from benchmark.maths.poisson import kl_divergence
 
 

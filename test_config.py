@@ -2,6 +2,10 @@
 set whose files are not on disk is skipped with a reason that says how to get them, unless
 POISSON_DEBLUR_REQUIRE_DATA=1 (CI), which makes it a failure."""
 
+from benchopt.config import get_data_path
+
+from benchmark.data.paths import candidate_dirs, find_data_dir, skip_or_fail_missing_data
+
 # benchopt data sets that read a folder of real images (the others need no file in their test
 # configuration: scikit-image photographs, simulated images, Gaussian blur).
 REAL_DATA_FOLDERS = {"set3c": "set3c", "cbsd68": "CBSD68"}
@@ -21,10 +25,6 @@ def check_test_dataset_get_data(benchmark, dataset_class):
     folder = REAL_DATA_FOLDERS.get(dataset_class.name)
     if folder is None:
         return
-    from benchopt.config import get_data_path
-
-    from benchmark.data.paths import candidate_dirs, find_data_dir, skip_or_fail_missing_data
-
     extra = [get_data_path(folder)]
     if find_data_dir(folder, extra_dirs=extra) is not None:
         return

@@ -23,11 +23,11 @@ from benchmark.algorithms.composite import CompositeObjective
 from benchmark.algorithms.deqmd import SOLVERS, make_solver
 from benchmark.algorithms.equilibrium import fixed_point_residual
 from benchmark.data.images import SET3C_NAMES, load_set3c
+from benchmark.data.problem import make_problem
+from benchmark.glue.runner import prepare_problem
 from benchmark.maths.metrics import psnr, ssim
 from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import KERNEL_NAMES
-from benchmark.data.problem import make_problem
-from benchmark.glue.runner import prepare_problem
 from benchmark.networks.registry import WEIGHTS_DIR, load_regularizer
 
 

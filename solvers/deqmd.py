@@ -1,16 +1,16 @@
 """DEQ-MD (Daniele, Villa, Vaiter, Calatroni, arXiv 2507.11461): the fixed point of a Burg-entropy
 mirror step on KL(y, A.) + R_theta, with a learned regulariser R_theta shipped in
-``benchmark/networks/weights/``. One benchopt iteration is one iteration of the fixed-point solver, so the
-PSNR-versus-time curve shows the convergence.
+``benchmark/networks/weights/``. One benchopt iteration is one iteration of the fixed-point
+solver, so the PSNR-versus-time curve shows the convergence.
 
-``solver`` picks how the fixed point is reached (``benchmark/algorithms/equilibrium.py``): ``mirror`` is the
-paper's iteration and stopping rule (relative change < 2.5e-5, an early-stopped iterate), ``lbfgs``
-a projected quasi-Newton method run to a fixed-point residual < 1e-5 (the equilibrium itself).
-``tol`` and ``max_iter`` default to the solver's own (``benchmark.algorithms.deqmd.DEFAULT_TOL`` /
-``DEFAULT_MAX_ITER``). Maths in ``benchmark/algorithms/deqmd.py``; networks in ``benchmark/networks/regularizers.py``;
-weights chosen by (regularizer, the objective's ``kernel_name``, alpha): a model trained for that
-kernel if there is one, else the one of that alpha trained on all kernels (the only choice for a
-``"custom"`` kernel).
+``solver`` picks how the fixed point is reached (``benchmark/algorithms/deqmd.py``): ``mirror``
+is the paper's iteration and stopping rule (relative change < 2.5e-5, an early-stopped iterate),
+``lbfgs`` a projected quasi-Newton method run to a fixed-point residual < 1e-5 (the equilibrium
+itself). ``tol`` and ``max_iter`` default to the solver's own
+(``benchmark.algorithms.deqmd.DEFAULT_TOL`` / ``DEFAULT_MAX_ITER``). Networks in
+``benchmark/networks/regularizers.py``; weights chosen by (regularizer, the objective's
+``kernel_name``, alpha): a model trained for that kernel if there is one, else the one of that
+alpha trained on all kernels (the only choice for a ``"custom"`` kernel).
 """
 
 from benchmark.algorithms.composite import CompositeObjective

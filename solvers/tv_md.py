@@ -1,8 +1,8 @@
 """TV-MD: smoothed-TV regularised KL, minimised by Burg-entropy mirror descent with backtracking.
 
 The model-based baseline of Daniele et al. (arXiv 2507.11461). ``lam="tuned"`` takes the weight
-tuned on CBSD68 for the data set's alpha (``benchmark/algorithms/presets.py``); another alpha > 0 gets
-the tuned weights interpolated in log alpha, clamped at the ends (printed in the run's output);
+tuned on CBSD68 for the data set's alpha (``benchmark/algorithms/presets.py``); another alpha > 0
+gets the tuned weights interpolated in log alpha, clamped at the ends (printed in the run's output);
 a number overrides it.
 """
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import joblib
 import pytest
+from benchopt.benchmark import Benchmark
 
 from benchmark.glue import cache_key
 from benchmark.glue.cache_key import NOT_RUN_TIME, fingerprint_files, library_fingerprint
@@ -45,8 +46,6 @@ def test_fingerprint_follows_run_time_sources_and_weights_only(package_copy):
 
 
 def test_solver_hash_changes_with_the_fingerprint(monkeypatch):
-    from benchopt.benchmark import Benchmark
-
     solvers = {cls.name: cls for cls in Benchmark(BENCHMARK_DIR).get_solvers()}
     for name in ("tv_md", "pidsplit", "deqmd", "richardson_lucy", "b_red", "b_pnp",
                  "backprojection"):

@@ -7,10 +7,10 @@ import sys
 import pandas as pd
 import pytest
 import torch
-
-from benchmark.reporting.report import write_report
-from benchmark.glue.runner import STOP_REASON, STOPPED_BY, cut_short_message, run_iterations
 from test_cli import ROOT, copy_benchmark, run
+
+from benchmark.glue.runner import STOP_REASON, STOPPED_BY, cut_short_message, run_iterations
+from benchmark.reporting.report import write_report
 
 
 class CountingAlgorithm:

@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from benchopt.benchmark import Benchmark
+from conftest import real_data
 
-import benchmark.data.paths as data_paths
 import benchmark.data.images as images
+import benchmark.data.paths as data_paths
 import benchmark.maths.physics as physics
-from benchmark.data.paths import DataNotFoundError
 from benchmark.data.images import (
     center_crop,
     load_cbsd68,
@@ -17,9 +18,9 @@ from benchmark.data.images import (
     locate_dataset,
     smooth_random_images,
 )
-from benchmark.maths.physics import check_kernel_name, motion_kernel
+from benchmark.data.paths import DataNotFoundError
 from benchmark.data.problem import make_problem
-from conftest import real_data
+from benchmark.maths.physics import check_kernel_name, motion_kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,7 +77,7 @@ def test_motion_kernel_absent_while_offline(isolated, monkeypatch):
 
 
 def test_failed_download_leaves_nothing_behind(isolated, monkeypatch):
-    import deepinv.utils.demo
+    import deepinv.utils.demo  # noqa: PLC0415 (heavy: deepinv)
 
     def failing_download(name, transform, data_dir, download, **kwargs):
         folder = Path(data_dir) / name
@@ -117,8 +118,6 @@ def test_make_problem_draws_the_same_noise_for_every_call():
 def test_every_dataset_hands_the_kernel_with_its_name(name, parameters, data, monkeypatch):
     """What benchopt loads from datasets/: the kernel array and the name that goes with it, which
     the objective checks against the array (``check_kernel_name``)."""
-    from benchopt.benchmark import Benchmark
-
     monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("kernels", *data)))
     datasets = {cls.name: cls for cls in Benchmark(ROOT).get_datasets()}
     assert set(datasets) == {"simulated", "skimage_photos", "set3c", "cbsd68"}

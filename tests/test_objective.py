@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import real_data
 
 import benchmark.maths.physics as physics
 from benchmark.data.images import smooth_random_images
 from benchmark.data.problem import make_problem
 from benchmark.networks.registry import find_checkpoint, load_regularizer
-from conftest import real_data
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("poisson_objective", ROOT / "objective.py")

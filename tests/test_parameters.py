@@ -9,8 +9,8 @@ import torch
 
 import benchmark.maths.metrics as metrics
 from benchmark.data.images import smooth_random_images
-from benchmark.parameters import check_choice, check_choice_or_number, check_device
 from benchmark.data.problem import make_problem
+from benchmark.parameters import check_choice, check_choice_or_number, check_device
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,7 +94,7 @@ def test_bregman_solvers_refuse_unknown_values_instead_of_skipping(name, paramet
 
 
 def test_lpips_left_out_in_one_line_once_and_never_downloaded(monkeypatch, tmp_path, capsys):
-    import deepinv.loss.metric
+    import deepinv.loss.metric  # noqa: PLC0415 (heavy: deepinv)
 
     def no_network(*args, **kwargs):
         raise AssertionError("LPIPS must not be built (it would download) without its backbone")

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from conftest import real_data
 
 import benchmark.maths.physics as physics
 from benchmark.maths.physics import (
@@ -17,7 +18,6 @@ from benchmark.maths.physics import (
     simulate,
     uniform_kernel,
 )
-from conftest import real_data
 
 
 def test_gaussian_and_uniform_kernels_are_normalised():

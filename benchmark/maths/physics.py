@@ -45,7 +45,7 @@ MOTION_KERNEL_SHAPE = (23, 23)  # kernel LEVIN_MOTION_INDEX of Levin09.mat
 
 def gaussian_kernel(sigma=1.2):
     """Isotropic Gaussian kernel of standard deviation ``sigma`` (deepinv's functional version)."""
-    from deepinv.physics.functional import gaussian_blur
+    from deepinv.physics.functional import gaussian_blur  # noqa: PLC0415 (heavy: deepinv)
 
     return gaussian_blur(sigma=(sigma, sigma))[0, 0].to(torch.float32)
 
@@ -60,7 +60,7 @@ def read_levin_mat(path, index=LEVIN_MOTION_INDEX):
 
     MATLAB stores arrays column-major, so h5py reads each kernel transposed; we transpose back.
     """
-    import h5py
+    import h5py  # noqa: PLC0415 (only for Levin09.mat)
 
     with h5py.File(path, "r") as f:
         refs = f["kernels"][()].ravel()
@@ -72,7 +72,7 @@ def read_levin_mat(path, index=LEVIN_MOTION_INDEX):
 
 def download_levin_npy(index):
     """Download deepinv's Levin09.npy into its cache, leaving no file behind on failure."""
-    from deepinv.utils.demo import load_degradation
+    from deepinv.utils.demo import load_degradation  # noqa: PLC0415 (heavy: deepinv)
 
     target = cache_dir() / "degradations" / "Levin09.npy"
     if not target.is_file():
@@ -87,7 +87,8 @@ def download_levin_npy(index):
 
 
 def motion_kernel(index=LEVIN_MOTION_INDEX, extra_dirs=()):
-    """Levin et al. (2009) motion kernel ``index``: local ``kernels/Levin09.mat`` first, else download.
+    """Levin et al. (2009) motion kernel ``index``: local ``kernels/Levin09.mat`` first, else
+    download.
 
     ``extra_dirs``: more folders to search for ``Levin09.mat`` (see :mod:`benchmark.data.paths`).
     """
@@ -187,7 +188,7 @@ def blur_operator(kernel, img_size, device="cpu"):
     :param kernel: 2-D kernel (validated by :func:`check_kernel`).
     :param tuple img_size: ``(C, H, W)``; the kernel must fit inside ``(H, W)``.
     """
-    from deepinv.physics import BlurFFT
+    from deepinv.physics import BlurFFT  # noqa: PLC0415 (heavy: deepinv)
 
     kernel = check_kernel(kernel)
     channels, height, width = img_size
