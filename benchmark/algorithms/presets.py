@@ -76,23 +76,10 @@ def resolve_lambda(solver, lam, alpha, announce=None):
 
 # B-RED and B-PnP (Hurault et al., NeurIPS 2023), two presets of parameters per alpha:
 # "paper": the paper's, from the authors' code (utils_restoration.py); it has no alpha = 100.
-# "tuned": chosen for the shipped denoiser (bregman_denoiser.pt, 4000 steps) on CBSD68 images,
-# never set3c, by
-#   OMP_NUM_THREADS=1 benchopt run . --config configs/tuning_bregman.yml --output tuning_bregman \
-#       -j 2
-#   python -m benchmark.reporting.tuning_report outputs/tuning_bregman.parquet \
-#       --out results/tuning_bregman.md
-# 5 parameter sets per solver (the paper's alpha-40 set among them) x 2 kernels (Gaussian, motion)
-# x 3 alphas, 2 images 128x128, 150 iterations: 60 runs, 3061 s of solver time, 26 min 18 s wall
-# on 2 CPU cores. Mean PSNR (dB) of the chosen set / of the paper's set:
-#   B-RED  alpha 40: 22.65 / 22.52, alpha 60: 23.03 / 22.82, alpha 100: 23.30 / 22.97
-#   B-PnP  alpha 40: 22.48 / 17.60, alpha 60: 22.81 / 19.39, alpha 100: 23.06 / 21.61
-# B-RED at alpha 100 keeps the runner-up of that grid, lam = lam_init = 2 at 1/gamma = 0.01
-# (23.26 dB, 0.04 dB behind lam 4), because lam 4 makes the initialisation phase diverge on
-# 256x256 images. Checked on CBSD68 (first 2 images, 256x256 centre crops, Gaussian and motion,
-# alpha 100, 150 iterations; the command is in results/protocol.md): lam 4 falls from 24.0 to
-# 18.1 dB (Gaussian) and from 21.8 to 18.0 dB (motion) during the initialisation, final 24.68 /
-# 22.62 dB; lam 2 does not, final 24.77 / 22.97 dB.
+# "tuned": chosen for the shipped denoiser (bregman_denoiser.pt) on CBSD68 images, never set3c; the
+# commands, the grid, its PSNRs and why B-RED at alpha 100 keeps the runner-up lam = 2 (lam = 4
+# diverges in the initialisation on 256x256 images) are in results/tuning_bregman.md and
+# results/protocol.md.
 BREGMAN_PNP_PRESETS = {
     "paper": {
         "b_red": {40: dict(lam_init=2.0, lam=0.5, tau_init=1.0, tau=0.05),
