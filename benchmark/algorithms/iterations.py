@@ -85,18 +85,26 @@ class IterativeSolver:
         met = self.met()
         self.active &= ~met & ~self.stalled
         if not bool(self.active.any()):
-            stalled = int((self.stalled & ~met).sum())
-            below = "<=" if self.met_when_equal else "<"
-            self.stop_reason = (f"{self.criterion_name} {below} {self.tol:g} for every image after "
-                                f"{self.iterations} iterations" if not stalled else
-                                f"{stalled} image(s) stalled (no decrease found: the rounding "
-                                f"floor of the objective) at largest {self.criterion_name} "
-                                f"{float(self.criterion.max()):.2e} after {self.iterations} "
-                                f"iterations; the others met tol {self.tol:g}")
+            self.stop_reason = self._end_reason(met)
         elif self.iterations >= self.max_iter:
             self.stop_reason = (f"iteration cap max_iter={self.max_iter} hit (largest "
                                 f"{self.criterion_name} {float(self.criterion.max()):.2e} > "
                                 f"tol {self.tol:g})")
+
+    def _end_reason(self, met):
+        """Why the run ended once no image is active: all met the rule, or some stalled."""
+        below = "<=" if self.met_when_equal else "<"
+        stalled = int((self.stalled & ~met).sum())
+        if not stalled:
+            return (f"{self.criterion_name} {below} {self.tol:g} for every image after "
+                    f"{self.iterations} iterations")
+        finite = self.criterion[torch.isfinite(self.criterion)]
+        at = (f" at largest {self.criterion_name} {float(finite.max()):.2e}" if finite.numel()
+              else "")
+        others = ("every image" if stalled == len(met) else
+                  f"{stalled} image(s), the others met tol {self.tol:g}")
+        return (f"stalled (no step decreased the objective enough: its rounding floor or the step "
+                f"floor): {others}{at}, after {self.iterations} iterations")
 
     def run(self):
         """Iterate until the stopping rule or the cap; returns :meth:`result`."""
