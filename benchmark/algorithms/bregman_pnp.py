@@ -92,6 +92,7 @@ class _BregmanPnPIterations:
     def __init__(self, y, operator, denoiser, parameters, backtracking=False, tol=1e-7,
                  max_iter=1000, eta=0.1, shrink=0.9, eps=EPS):
         self.y, self.operator, self.denoiser, self.eps = y, operator, denoiser, eps
+        self.data = CompositeObjective(y, operator, eps=eps)
         self.parameters, self.backtracking = parameters, backtracking
         self.tol, self.max_iter, self.eta, self.shrink = tol, max_iter, eta, shrink
         self.iterations = 0
@@ -120,7 +121,7 @@ class _BregmanPnPIterations:
                          else FixedStep())
             stopping_rule = RELATIVE_VALUE_CHANGE
         return MirrorDescent(objective, x, step_rule, stopping_rule, self.tol, length, tau,
-                             state=self.first_state(objective, x, lam, tau))
+                             state=self.first_state(x, lam, tau))
 
     def step(self):
         self.phase.step()
@@ -134,7 +135,7 @@ class _BregmanPnPIterations:
         else:
             self.stop_reason = f"{self.phase.stop_reason} (main phase)"
 
-    def first_state(self, objective, x, lam, tau):
+    def first_state(self, x, lam, tau):
         return None
 
 
@@ -152,20 +153,18 @@ class BregmanPnP(_BregmanPnPIterations):
 
     def objective(self, lam, noise_level):
         weight = self.parameters.denoiser_weight
-        data = CompositeObjective(self.y, self.operator, eps=self.eps)
-
         def fun(z, index):
             g_value, g_grad = self.denoiser.value_and_grad(z, noise_level)
             x = bregman_gradient_step(z, g_grad, weight).clamp(min=LOWER, max=1.0)
-            data_value, data_grad = data.subset(index).data_fit(x)
+            data_value, data_grad = self.data.subset(index).data_fit(x)
             value = lam * data_value + weight * g_value - bregman_divergence(x, z)
             return value, lam * data_grad, x
         return fun
 
-    def first_state(self, objective, x, lam, tau):
+    def first_state(self, x, lam, tau):
         r"""The potential :math:`\phi_\gamma` is only known at outputs of the denoiser: the value
         is unknown (NaN) until the first step of the phase, which is therefore a fixed step."""
-        _, data_grad = CompositeObjective(self.y, self.operator, eps=self.eps).data_fit(x)
+        _, data_grad = self.data.data_fit(x)
         value = torch.full((x.shape[0],), float("nan"), dtype=torch.float64, device=x.device)
         return MirrorState(x=x, value=value, grad=lam * data_grad,
                            tau=torch.full_like(value, tau, dtype=x.dtype))
