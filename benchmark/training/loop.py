@@ -15,6 +15,7 @@ import torch
 from tqdm import tqdm
 
 from benchmark.data.paths import PROJECT_ROOT
+from benchmark.device import describe_device
 
 # Resumable training runs (state, best checkpoint, metrics), one folder per run.
 RUNS_DIR = PROJECT_ROOT / "training_runs"
@@ -140,3 +141,13 @@ def best_weights(run, model, validate_fn, step, elapsed):
     """
     run.keep_if_best(model, step, validate_fn(model), elapsed)
     return run.best()
+
+
+def run_provenance(best, step, steps, elapsed, device, validate_every):
+    """The provenance fields every exported training run shares: which step was kept out of how
+    many trained, whether the run finished, its wall time and device, and the best validation."""
+    return {"steps": best["step"], "steps_trained": step, "complete": step >= steps,
+            "wall_time_s": round(elapsed, 1), "device": describe_device(device),
+            "validation_psnr": round(best["val_psnr"], 3),
+            "selection": "the weights of the best validation PSNR of the run (validated every "
+                         f"{validate_every} steps and at the end)"}

@@ -19,15 +19,24 @@ import sys
 
 import torch
 
-from benchmark.device import describe_device, select_device
+from benchmark.device import select_device
 from benchmark.maths.metrics import psnr
 from benchmark.networks.registry import WEIGHTS_DIR, write_checkpoint
 from benchmark.networks.regularizers import REDPotential
 from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
-from benchmark.training.loop import RUNS_DIR, ResumableRun, best_weights, train
+from benchmark.training.loop import (
+    RUNS_DIR,
+    ResumableRun,
+    best_weights,
+    run_provenance,
+    train,
+)
 
 SIGMA_RANGE = (0.025, 0.25)
 VALIDATION_SIGMA = 0.1
+
+# Validate every this many steps (the denoiser's steps are cheap: 100).
+VALIDATE_EVERY = 100
 
 
 def denoising_loss(model, clean):
@@ -83,7 +92,7 @@ def train_and_export(model, loss_fn, make_validate, args, command, provenance, d
     run = ResumableRun(args.run_dir)
     step, elapsed = train(model, optimizer, sampler, lambda m, clean: loss_fn(m, clean.to(device)),
                           validate, run, args.steps,
-                          args.batch, validate_every=100,
+                          args.batch, validate_every=VALIDATE_EVERY,
                           max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
     best = best_weights(run, model, validate, step, elapsed)
     if describe is not None:
@@ -93,11 +102,7 @@ def train_and_export(model, loss_fn, make_validate, args, command, provenance, d
         **provenance, "architecture": model.architecture,
         "data": f"CBSD432 train split ({len(train_files)} images), {args.patch}x{args.patch} "
                 f"patches, batch {args.batch}, Adam lr {args.lr}; " + provenance["data"],
-        "steps": best["step"], "steps_trained": step, "complete": step >= args.steps,
-        "wall_time_s": round(elapsed, 1), "device": describe_device(device),
-        "validation_psnr": round(best["val_psnr"], 3),
-        "selection": "the weights of the best validation PSNR of the run (validated every "
-                     "100 steps and at the end)",
+        **run_provenance(best, step, args.steps, elapsed, device, VALIDATE_EVERY),
         "validation": f"{args.validation_images} held-out CBSD432 centre crops 96x96, "
                       + provenance["validation"],
         "command": command,

@@ -35,7 +35,7 @@ from benchmark.algorithms.deqmd import (
     make_solver,
     reconstruct,
 )
-from benchmark.device import describe_device, select_device
+from benchmark.device import select_device
 from benchmark.maths.metrics import psnr
 from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import get_kernel, simulate
@@ -50,7 +50,16 @@ from benchmark.networks.registry import (
 from benchmark.networks.regularizers import REDPotential
 from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
 from benchmark.training.fixed_point_pool import FixedPointPool
-from benchmark.training.loop import RUNS_DIR, ResumableRun, best_weights, train
+from benchmark.training.loop import (
+    RUNS_DIR,
+    ResumableRun,
+    best_weights,
+    run_provenance,
+    train,
+)
+
+# Validate every this many steps (a DEQ step solves a batch of fixed points: 25).
+VALIDATE_EVERY = 25
 
 
 def jfb_loss(model, clean, y, operator, start, solver, tol, max_iter):
@@ -189,7 +198,7 @@ def main(argv=None):
     else:
         loss_fn = make_loss(kernels, args.alpha, args.solver, tol, max_iter, device)
     step, elapsed = train(model, optimizer, sampler, loss_fn, validate, run, args.steps,
-                          args.batch, validate_every=25,
+                          args.batch, validate_every=VALIDATE_EVERY,
                           max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
     best = best_weights(run, model, validate, step, elapsed)
     share = converged_share(run.log_path)
@@ -205,11 +214,7 @@ def main(argv=None):
                    "Poisson noise redrawn per batch")
                 + f"; training fixed points by {args.solver!r} to tol {tol:g}, cap {max_iter}",
         "converged_share": None if share is None else round(share, 4),
-        "steps": best["step"], "steps_trained": step, "complete": step >= args.steps,
-        "wall_time_s": round(elapsed, 1), "device": describe_device(device),
-        "validation_psnr": round(best["val_psnr"], 3),
-        "selection": "the weights of the best validation PSNR of the run (validated every "
-                     "25 steps and at the end)",
+        **run_provenance(best, step, args.steps, elapsed, device, VALIDATE_EVERY),
         "validation": f"DEQ-MD ({args.solver!r}, its default tolerance) on "
                       f"{args.validation_images} held-out CBSD432 centre crops "
                       f"{args.validation_size}x{args.validation_size}, mean over kernels "
