@@ -8,11 +8,16 @@ crops; the same noise draws: seed 1000 + kernel index), for any checkpoint (an e
 a run's ``best.pt`` / ``state.pt``), so that models trained with different recipes are compared on
 the same problems and the same solver. Prints the PSNR per kernel and the mean, the network
 evaluations per image and how many fixed points met the solver's tolerance. Never set3c or CBSD68.
+
+``--tv-md`` also prints TV-MD (the weight of ``benchmark.algorithms.presets`` for this alpha, its
+benchopt defaults) on the same problems: the model-based reference that DEQ-MD should beat.
 """
 
 import argparse
 
 from benchmark.algorithms.deqmd import SOLVERS, reconstruct
+from benchmark.algorithms.presets import tuned_lambda
+from benchmark.algorithms.tv_md import TVMirrorDescent
 from benchmark.device import select_device
 from benchmark.maths.metrics import psnr
 from benchmark.maths.physics import KERNEL_NAMES, get_kernel
@@ -22,9 +27,13 @@ from benchmark.training.crops import cbsd432_split, validation_crops
 from benchmark.training.train_deq import validation_problems
 
 
+def per_kernel_text(kernels, scores):
+    return ", ".join(f"{k} {s:.2f}" for k, s in zip(kernels, scores))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--weights", nargs="+", required=True)
+    parser.add_argument("--weights", nargs="*", default=[])
     parser.add_argument("--alpha", type=float, required=True)
     parser.add_argument("--solver", default="lbfgs", choices=sorted(SOLVERS))
     parser.add_argument("--max-iter", type=int, default=None)
@@ -32,12 +41,20 @@ def main():
     parser.add_argument("--images", type=int, default=4)
     parser.add_argument("--size", type=int, default=96)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--tv-md", action="store_true",
+                        help="also print TV-MD's PSNR on the same problems")
     args = parser.parse_args()
     device = select_device(args.device)
     crops = validation_crops(cbsd432_split()[1][:args.images], args.size).to(device)
     problems = validation_problems(crops, [get_kernel(k) for k in args.kernels], args.alpha)
     print(f"{args.images} CBSD432 validation crops {args.size}x{args.size}, alpha {args.alpha:g}, "
           f"solver {args.solver}, device {device}")
+    if args.tv_md:
+        lam, how = tuned_lambda("tv_md", args.alpha)
+        scores = [float(psnr(TVMirrorDescent(y, operator, lam).run().x, crops).mean())
+                  for y, operator in problems]
+        print(f"TV-MD (lambda {lam:g}, {how}): mean {sum(scores) / len(scores):.3f} dB "
+              f"({per_kernel_text(args.kernels, scores)})")
     for path in args.weights:
         model = REDPotential()
         model.load_state_dict(run_weights(path))
@@ -48,8 +65,8 @@ def main():
             scores.append(float(psnr(result.x, crops).mean()))
             evaluations.append(float(result.evaluations.float().mean()))
             converged += int(result.converged.sum())
-        per_kernel = ", ".join(f"{k} {s:.2f}" for k, s in zip(args.kernels, scores))
-        print(f"{path}: mean {sum(scores) / len(scores):.3f} dB ({per_kernel}); "
+        print(f"{path}: mean {sum(scores) / len(scores):.3f} dB "
+              f"({per_kernel_text(args.kernels, scores)}); "
               f"{sum(evaluations) / len(evaluations):.0f} evaluations per image; "
               f"{converged}/{len(scores) * crops.shape[0]} met tol")
 
