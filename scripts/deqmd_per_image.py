@@ -1,6 +1,6 @@
 """DEQ-MD on set3c in one (kernel, alpha) setting: PSNR and SSIM of each image.
 
-    python scripts/deqmd_per_image.py --kernel motion --alpha 100 [--solver mirror|lbfgs]
+    python scripts/deqmd_per_image.py --kernel motion --alpha 100 [--solver lbfgs|mirror]
         [--tol T] [--max-iter N] [--device auto] [--images butterfly] [--trace 100]
         [--weights-dir benchmark/networks/weights]
 
@@ -36,7 +36,7 @@ def main():
     parser.add_argument("--kernel", default="motion", choices=KERNEL_NAMES)
     parser.add_argument("--alpha", type=float, default=100.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--solver", default="mirror", choices=sorted(SOLVERS))
+    parser.add_argument("--solver", default="lbfgs", choices=sorted(SOLVERS))
     parser.add_argument("--tol", type=float, default=None, help="default: the solver's")
     parser.add_argument("--max-iter", type=int, default=None, help="default: the solver's")
     parser.add_argument("--device", default="auto")

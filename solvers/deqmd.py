@@ -3,11 +3,12 @@ mirror step on KL(y, A.) + R_theta, with a learned regulariser R_theta shipped i
 ``benchmark/networks/weights/``. One benchopt iteration is one iteration of the fixed-point
 solver, so the PSNR-versus-time curve shows the convergence.
 
-``solver`` picks how the fixed point is reached (``benchmark/algorithms/deqmd.py``): ``mirror``
-is the paper's iteration and stopping rule (relative change < 2.5e-5, an early-stopped iterate),
-``lbfgs`` a projected quasi-Newton method run to a fixed-point residual < 1e-5 (the equilibrium
-itself). ``tol`` and ``max_iter`` default to the solver's own
-(``benchmark.algorithms.deqmd.DEFAULT_TOL`` / ``DEFAULT_MAX_ITER``). Networks in
+``solver`` picks how the fixed point is reached (``benchmark/algorithms/deqmd.py``): ``lbfgs``
+(default) a projected quasi-Newton method run to a fixed-point residual < 1e-5, the equilibrium
+itself, where the shipped weights were trained; ``mirror`` the paper's iteration and stopping rule
+(relative change < 2.5e-5, an early-stopped iterate), kept by name for reproduction. ``tol`` and
+``max_iter`` default to the solver's own (``benchmark.algorithms.deqmd.DEFAULT_TOL`` /
+``DEFAULT_MAX_ITER``). Networks in
 ``benchmark/networks/regularizers.py``; weights chosen by (regularizer, the objective's
 ``kernel_name``, alpha): a model trained for that kernel if there is one, else the one of that
 alpha trained on all kernels (the only choice for a ``"custom"`` kernel).
@@ -25,7 +26,7 @@ class Solver(CallbackSolver):
     name = "deqmd"
     parameters = {
         "regularizer": ["red"],
-        "solver": ["mirror"],
+        "solver": ["lbfgs"],
         "tol": [None],
         "max_iter": [None],
         "device": ["auto"],

@@ -70,7 +70,7 @@ def jfb_output(objective, fixed_point):
     return x_out.clamp(min=torch.finfo(x_out.dtype).tiny)
 
 
-def reconstruct(y, operator, regularizer, solver="mirror", tol=None, max_iter=None):
+def reconstruct(y, operator, regularizer, solver="lbfgs", tol=None, max_iter=None):
     """DEQ-MD reconstruction of the batch ``y`` from :math:`x_0` (no graph): returns the
     :class:`benchmark.algorithms.iterations.IterationResult` of the fixed-point solver
     ``solver``."""
