@@ -112,6 +112,14 @@ def test_entry_points_export_their_best_weights_with_provenance(tmp_path, monkey
     assert [float(r["converged"]) for r in rows] == [0.0, 0.0]
     assert record["converged_share"] == 0.0 and record["fixed_point_solver"] == "lbfgs"
     assert record["device"].startswith("cpu")
+    # no step: the --init weights validated and exported as they are, no share of fixed points
+    train_deq.main(["--alpha", "60", "--kernels", "gaussian", "--steps", "0", "--patch", "64",
+                    "--validation-images", "1", "--validation-size", "64",
+                    "--validation-max-iter", "2", "--device", "cpu", "--init", str(deq),
+                    "--run-dir", str(tmp_path / "run_deq_0"), "--output", str(tmp_path / "v.pt")])
+    validated = json.loads((tmp_path / "v.json").read_text())
+    assert validated["converged_share"] is None and validated["steps_trained"] == 0
+    assert validated["validation_psnr"] == record["validation_psnr"]
     with pytest.raises(SystemExit):
         train_deq.main(["--alpha", "60", "--patch", "32"])
     bregman = tmp_path / "bregman.pt"

@@ -23,6 +23,7 @@ validation PSNR is that of DEQ-MD reconstructions of held-out CBSD432 centre cro
 import argparse
 import csv
 import sys
+from pathlib import Path
 
 import torch
 
@@ -122,7 +123,10 @@ def make_validator(crops, kernels, alpha, solver, max_iter):
 
 
 def converged_share(log_path):
-    """Share of the training fixed points that met the tolerance, over the whole run's log."""
+    """Share of the training fixed points that met the tolerance, over the whole run's log
+    (``None`` when no step was trained: ``--steps 0`` only validates its ``--init`` weights)."""
+    if not Path(log_path).is_file():
+        return None
     with open(log_path, newline="") as f:
         values = [float(r["converged"]) for r in csv.DictReader(f) if r.get("converged")]
     return sum(values) / len(values) if values else None
