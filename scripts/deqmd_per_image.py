@@ -20,7 +20,7 @@ import argparse
 import time
 
 from benchmark.algorithms.composite import CompositeObjective
-from benchmark.algorithms.deqmd import SOLVERS, make_solver
+from benchmark.algorithms.deqmd import DEFAULT_SOLVER, SOLVERS, make_solver
 from benchmark.algorithms.equilibrium import fixed_point_residual
 from benchmark.data.images import SET3C_NAMES, load_set3c
 from benchmark.data.problem import make_problem
@@ -36,7 +36,7 @@ def main():
     parser.add_argument("--kernel", default="motion", choices=KERNEL_NAMES)
     parser.add_argument("--alpha", type=float, default=100.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--solver", default="lbfgs", choices=sorted(SOLVERS))
+    parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(SOLVERS))
     parser.add_argument("--tol", type=float, default=None, help="default: the solver's")
     parser.add_argument("--max-iter", type=int, default=None, help="default: the solver's")
     parser.add_argument("--device", default="auto")

@@ -15,14 +15,14 @@ import argparse
 import json
 from pathlib import Path
 
-from benchmark.networks.registry import WEIGHTS_DIR, load_checkpoint, write_checkpoint
+from benchmark.networks.registry import (
+    WEIGHTS_DIR,
+    checkpoint_name,
+    load_checkpoint,
+    write_checkpoint,
+)
 
 PROVENANCE_OF_THE_FILE = ("sha256", "file")
-
-
-def canonical_name(record):
-    """The registry's name of a DEQ checkpoint: ``<regularizer>_<kernel>_a<alpha>``."""
-    return f"{record['regularizer']}_{record['kernel']}_a{float(record['alpha']):g}"
 
 
 def ship(source, weights_dir):
@@ -37,7 +37,8 @@ def ship(source, weights_dir):
     state = load_checkpoint(source, record["sha256"])
     provenance = {key: value for key, value in record.items() if key not in PROVENANCE_OF_THE_FILE}
     provenance["exported_from"] = str(source)
-    return write_checkpoint(state, Path(weights_dir) / f"{canonical_name(record)}.pt", provenance)
+    name = checkpoint_name(record["regularizer"], record["kernel"], record["alpha"])
+    return write_checkpoint(state, Path(weights_dir) / f"{name}.pt", provenance)
 
 
 def main():

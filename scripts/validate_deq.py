@@ -15,7 +15,7 @@ benchopt defaults) on the same problems: the model-based reference that DEQ-MD s
 
 import argparse
 
-from benchmark.algorithms.deqmd import SOLVERS, reconstruct
+from benchmark.algorithms.deqmd import DEFAULT_SOLVER, SOLVERS, reconstruct
 from benchmark.algorithms.presets import tuned_lambda
 from benchmark.algorithms.tv_md import TVMirrorDescent
 from benchmark.device import select_device
@@ -35,7 +35,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", nargs="*", default=[])
     parser.add_argument("--alpha", type=float, required=True)
-    parser.add_argument("--solver", default="lbfgs", choices=sorted(SOLVERS))
+    parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(SOLVERS))
     parser.add_argument("--max-iter", type=int, default=None)
     parser.add_argument("--kernels", nargs="+", default=list(KERNEL_NAMES))
     parser.add_argument("--images", type=int, default=4)

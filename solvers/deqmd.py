@@ -15,7 +15,7 @@ alpha trained on all kernels (the only choice for a ``"custom"`` kernel).
 """
 
 from benchmark.algorithms.composite import CompositeObjective
-from benchmark.algorithms.deqmd import check_solver_name, make_solver
+from benchmark.algorithms.deqmd import DEFAULT_SOLVER, check_solver_name, make_solver
 from benchmark.glue.solver import CallbackSolver
 from benchmark.maths.mirror import initial_point
 from benchmark.networks.registry import WeightsError, find_checkpoint, load_regularizer
@@ -26,7 +26,7 @@ class Solver(CallbackSolver):
     name = "deqmd"
     parameters = {
         "regularizer": ["red"],
-        "solver": ["lbfgs"],
+        "solver": [DEFAULT_SOLVER],
         "tol": [None],
         "max_iter": [None],
         "device": ["auto"],

@@ -40,6 +40,8 @@ def paper_iteration(objective, x0, tol=PAPER_TOL, max_iter=3000):
 
 
 SOLVERS = {"mirror": paper_iteration, "lbfgs": ProjectedLBFGS}
+# The default: the equilibrium itself, where the shipped weights were trained.
+DEFAULT_SOLVER = "lbfgs"
 DEFAULT_TOL = {"mirror": PAPER_TOL, "lbfgs": 1e-5}
 DEFAULT_MAX_ITER = {"mirror": 300, "lbfgs": 1000}
 
@@ -70,7 +72,7 @@ def jfb_output(objective, fixed_point):
     return x_out.clamp(min=torch.finfo(x_out.dtype).tiny)
 
 
-def reconstruct(y, operator, regularizer, solver="lbfgs", tol=None, max_iter=None):
+def reconstruct(y, operator, regularizer, solver=DEFAULT_SOLVER, tol=None, max_iter=None):
     """DEQ-MD reconstruction of the batch ``y`` from :math:`x_0` (no graph): returns the
     :class:`benchmark.algorithms.iterations.IterationResult` of the fixed-point solver
     ``solver``."""

@@ -63,6 +63,12 @@ def provenance_files(weights_dir=WEIGHTS_DIR):
     return records
 
 
+def checkpoint_name(regularizer, kernel, alpha):
+    """The file stem of a DEQ checkpoint in the registry: ``<regularizer>_<kernel>_a<alpha>``
+    (``kernel`` a kernel name or ``"all"``), e.g. ``red_all_a60``."""
+    return f"{regularizer}_{kernel}_a{float(alpha):g}"
+
+
 def find_checkpoint(regularizer, kernel, alpha, stage="deq", weights_dir=WEIGHTS_DIR):
     """Provenance record of the checkpoint for (regularizer, kernel, alpha).
 

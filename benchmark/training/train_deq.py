@@ -30,6 +30,7 @@ import torch
 from benchmark.algorithms.composite import CompositeObjective
 from benchmark.algorithms.deqmd import (
     DEFAULT_MAX_ITER,
+    DEFAULT_SOLVER,
     DEFAULT_TOL,
     SOLVERS,
     jfb_output,
@@ -42,6 +43,7 @@ from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import get_kernel, simulate
 from benchmark.networks.registry import (
     WEIGHTS_DIR,
+    checkpoint_name,
     find_checkpoint,
     load_checkpoint,
     run_weights,
@@ -141,7 +143,7 @@ def main(argv=None):
     parser.add_argument("--patch", type=int, default=128,
                         help="training crop size (at least 64: the motion kernel is 23x23)")
     parser.add_argument("--lr", type=float, default=3e-4)
-    parser.add_argument("--solver", default="lbfgs", choices=sorted(SOLVERS),
+    parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(SOLVERS),
                         help="fixed-point solver of training and validation (lbfgs: the "
                              "equilibrium; mirror: the paper's early-stopped iteration)")
     parser.add_argument("--train-tol", type=float, default=None,
@@ -173,7 +175,7 @@ def main(argv=None):
                      "paper's iteration stops early, so its end point depends on its start)")
 
     kernel_tag = args.kernels[0] if len(args.kernels) == 1 else "all"
-    name = f"red_{kernel_tag}_a{int(args.alpha)}"
+    name = checkpoint_name("red", kernel_tag, args.alpha)
     run_dir = args.run_dir or str(RUNS_DIR / name)
     device = select_device(args.device)
     tol = DEFAULT_TOL[args.solver] if args.train_tol is None else args.train_tol
