@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 
 import pytest
 import torch
@@ -10,7 +11,7 @@ from conftest import real_data
 from benchmark.networks.registry import load_checkpoint
 from benchmark.training import train_bregman_denoiser, train_denoiser, train_deq
 from benchmark.training.crops import PatchSampler, cbsd432_split
-from benchmark.training.loop import ResumableRun, best_weights, train
+from benchmark.training.loop import ResumableRun, best_weights, cosine_learning_rate, train
 
 
 class ConstantSampler:
@@ -54,6 +55,29 @@ def test_training_resumes_where_it_stopped(tmp_path):
     train(model, optimizer, ConstantSampler(), lambda m, x: ((m(x) - x) ** 2).mean(),
           lambda m: 1.0, ResumableRun(straight), 5, batch=2)
     assert torch.allclose(model.weight, resumed.weight)
+
+
+def test_a_cosine_schedule_sets_every_step_s_rate_also_after_a_resume(tmp_path):
+    lr, lr_min, steps = 1e-2, 1e-4, 6
+    expected = [lr_min + (lr - lr_min) * (1 + math.cos(math.pi * k / steps)) / 2
+                for k in range(steps)]
+    assert expected[0] == lr and expected[3] == pytest.approx((lr + lr_min) / 2)
+    assert cosine_learning_rate(lr, lr_min, steps)(steps) == pytest.approx(lr_min)
+
+    def run_to(total):
+        model = torch.nn.Conv2d(3, 3, 3, padding=1)
+        # the optimiser's own rate is not the schedule's: the schedule must override it,
+        # also over the rate a resumed optimiser state carries
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.5)
+        train(model, optimizer, ConstantSampler(), lambda m, x: ((m(x) - x) ** 2).mean(),
+              lambda m: 1.0, ResumableRun(tmp_path), total, batch=2,
+              learning_rate=cosine_learning_rate(lr, lr_min, steps))
+
+    run_to(2)
+    run_to(steps)
+    with open(tmp_path / "metrics.csv") as f:
+        logged = [float(r["lr"]) for r in csv.DictReader(f)]
+    assert logged == pytest.approx(expected)
 
 
 def test_the_best_validated_weights_are_kept_across_a_resume(tmp_path):

@@ -8,6 +8,7 @@ step, wall time, training loss, validation PSNR when computed). Starting a run w
 """
 
 import csv
+import math
 import time
 from pathlib import Path
 
@@ -91,8 +92,23 @@ class ResumableRun:
         return float(values[-1]) if values else None
 
 
+def cosine_learning_rate(lr, lr_min, steps):
+    r"""The cosine schedule of step :math:`k` (0-based) out of ``steps``:
+
+    .. math::
+
+        \eta_k = \eta_{\min} + \tfrac12 (\eta - \eta_{\min}) (1 + \cos(\pi k / K)),
+
+    from ``lr`` at the first step down to ``lr_min`` at step :math:`K` = ``steps`` (Loshchilov and
+    Hutter, ICLR 2017, without restarts). A function of the step only, so a resumed run continues
+    on the same curve."""
+    def learning_rate(step):
+        return lr_min + 0.5 * (lr - lr_min) * (1 + math.cos(math.pi * min(step, steps) / steps))
+    return learning_rate
+
+
 def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
-          checkpoint_every=180.0, validate_every=50, max_seconds=None):
+          checkpoint_every=180.0, validate_every=50, max_seconds=None, learning_rate=None):
     """Run ``loss_fn(model, sampler.sample(batch))`` steps until ``steps`` in total.
 
     ``loss_fn`` returns the loss, or ``(loss, extras)`` with ``extras`` a dict of numbers logged
@@ -100,7 +116,9 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
 
     Saves ``run`` every ``checkpoint_every`` seconds, validates every ``validate_every`` steps and
     at the end (keeping the best validated weights in ``run.best_path``), and stops early (after
-    saving) when ``max_seconds`` of this call have passed.
+    saving) when ``max_seconds`` of this call have passed. ``learning_rate`` (a function of the
+    0-based step, e.g. :func:`cosine_learning_rate`) sets the optimiser's rate before every step,
+    overriding the one a resumed optimiser state carries; ``None`` keeps the optimiser's.
     Returns ``(step, elapsed_seconds)``.
     """
     step, elapsed = run.load(model, optimizer, sampler)
@@ -109,6 +127,9 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
     with tqdm(total=steps, initial=step, desc="training", dynamic_ncols=True) as bar:
         while step < steps:
             model.train()
+            if learning_rate is not None:
+                for group in optimizer.param_groups:
+                    group["lr"] = learning_rate(step)
             loss = loss_fn(model, sampler.sample(batch))
             loss, extras = loss if isinstance(loss, tuple) else (loss, {})
             optimizer.zero_grad(set_to_none=True)
@@ -120,7 +141,8 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
             if val is not None:
                 run.keep_if_best(model, step, val, elapsed)
             run.log({"step": step, "elapsed_s": round(elapsed, 1), "loss": loss.item(),
-                     "val_psnr": "" if val is None else round(val, 3), **extras})
+                     "val_psnr": "" if val is None else round(val, 3),
+                     "lr": optimizer.param_groups[0]["lr"], **extras})
             bar.set_postfix(loss=f"{loss.item():.2e}",
                             val=("-" if val is None else f"{val:.2f}"))
             bar.update(1)

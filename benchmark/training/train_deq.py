@@ -57,6 +57,7 @@ from benchmark.training.loop import (
     RUNS_DIR,
     ResumableRun,
     best_weights,
+    cosine_learning_rate,
     run_provenance,
     train,
 )
@@ -143,6 +144,9 @@ def main(argv=None):
     parser.add_argument("--patch", type=int, default=128,
                         help="training crop size (at least 64: the motion kernel is 23x23)")
     parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--lr-min", type=float, default=None,
+                        help="decay the learning rate from --lr to this value over --steps on a "
+                             "cosine (set at every step, also on resume); default: constant --lr")
     parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(SOLVERS),
                         help="fixed-point solver of training and validation (lbfgs: the "
                              "equilibrium; mirror: the paper's early-stopped iteration)")
@@ -170,6 +174,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.patch < 64:
         parser.error(f"--patch must be at least 64 (the motion kernel is 23x23), got {args.patch}")
+    if args.lr_min is not None and not 0 <= args.lr_min <= args.lr:
+        parser.error(f"--lr-min must be in [0, --lr = {args.lr:g}], got {args.lr_min:g}")
     if args.pool and args.solver != "lbfgs":
         parser.error("--pool warm-starts the equilibrium solver: it needs --solver lbfgs (the "
                      "paper's iteration stops early, so its end point depends on its start)")
@@ -205,7 +211,9 @@ def main(argv=None):
         loss_fn = make_loss(kernels, args.alpha, args.solver, tol, max_iter, device)
     step, elapsed = train(model, optimizer, sampler, loss_fn, validate, run, args.steps,
                           args.batch, validate_every=VALIDATE_EVERY,
-                          max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
+                          max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,
+                          learning_rate=None if args.lr_min is None else
+                          cosine_learning_rate(args.lr, args.lr_min, args.steps))
     best = best_weights(run, model, validate, step, elapsed)
     share = converged_share(run.log_path)
     output = args.output or WEIGHTS_DIR / f"{name}.pt"
@@ -214,7 +222,9 @@ def main(argv=None):
         "architecture": model.architecture, "initialisation": initialisation,
         "fixed_point_solver": args.solver,
         "data": f"CBSD432 train split ({len(train_files)} images), {args.patch}x{args.patch} "
-                f"patches, batch {args.batch}, kernels {args.kernels}, "
+                f"patches, batch {args.batch}, kernels {args.kernels}, Adam, learning rate "
+                + (f"{args.lr:g}" if args.lr_min is None else
+                   f"cosine from {args.lr:g} to {args.lr_min:g} over {args.steps} steps") + ", "
                 + (f"a fixed pool of {args.pool} problems (crop, kernel, noise draw), each solve "
                    f"warm-started from the problem's last fixed point" if args.pool else
                    "Poisson noise redrawn per batch")
