@@ -19,13 +19,11 @@ benchopt defaults) on the same problems: the model-based reference that DEQ-MD s
 
 import argparse
 
-from benchmark.algorithms.composite import CompositeObjective
-from benchmark.algorithms.deqmd import DEFAULT_SOLVER, SOLVERS, make_solver
+from benchmark.algorithms.deqmd import DEFAULT_SOLVER, SOLVERS, reconstruct
 from benchmark.algorithms.presets import tuned_lambda
 from benchmark.algorithms.tv_md import TVMirrorDescent
 from benchmark.device import select_device
 from benchmark.maths.metrics import psnr
-from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import KERNEL_NAMES, get_kernel
 from benchmark.networks.registry import run_weights
 from benchmark.networks.regularizers import REDPotential
@@ -72,9 +70,8 @@ def main():
         for weight in args.reg_weights:
             scores, evaluations, converged = [], [], 0
             for y, operator in problems:
-                objective = CompositeObjective(y, operator, model, data_weight=1.0 / weight)
-                result = make_solver(args.solver, objective, initial_point(y, operator),
-                                     max_iter=args.max_iter).run()
+                result = reconstruct(y, operator, model, args.solver, max_iter=args.max_iter,
+                                     data_weight=1.0 / weight)
                 scores.append(float(psnr(result.x, crops).mean()))
                 evaluations.append(float(result.evaluations.float().mean()))
                 converged += int(result.converged.sum())

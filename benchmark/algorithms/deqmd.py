@@ -72,9 +72,11 @@ def jfb_output(objective, fixed_point):
     return x_out.clamp(min=torch.finfo(x_out.dtype).tiny)
 
 
-def reconstruct(y, operator, regularizer, solver=DEFAULT_SOLVER, tol=None, max_iter=None):
+def reconstruct(y, operator, regularizer, solver=DEFAULT_SOLVER, tol=None, max_iter=None,
+                data_weight=1.0):
     """DEQ-MD reconstruction of the batch ``y`` from :math:`x_0` (no graph): returns the
     :class:`benchmark.algorithms.iterations.IterationResult` of the fixed-point solver
-    ``solver``."""
-    objective = CompositeObjective(y, operator, regularizer)
+    ``solver``. ``data_weight`` multiplies the KL term (1: DEQ-MD; other values probe the
+    learned regulariser's strength, ``scripts/validate_deq.py --reg-weights``)."""
+    objective = CompositeObjective(y, operator, regularizer, data_weight=data_weight)
     return make_solver(solver, objective, initial_point(y, operator), tol, max_iter).run()
