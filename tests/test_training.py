@@ -100,7 +100,8 @@ def test_the_best_validated_weights_are_kept_across_a_resume(tmp_path):
 
     run_to(5)                        # validates at steps 2, 4 and 5: scores 1, 3, 2
     model, step, elapsed = run_to(6)  # resumes, validates at step 6: score 2.5
-    best = best_weights(ResumableRun(tmp_path), model, validate, step, elapsed)  # final: 0.5
+    # step 6 was validated: the final weights are not validated again (0.5 is never drawn)
+    best = best_weights(ResumableRun(tmp_path), model, validate, step, elapsed)
     assert best["step"] == 4 and best["val_psnr"] == 3.0
     assert torch.equal(best["model"]["weight"], snapshots[3.0])
     assert not torch.equal(best["model"]["weight"], model.weight.detach())

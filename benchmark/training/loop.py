@@ -83,13 +83,14 @@ class ResumableRun:
                 writer.writeheader()
             writer.writerow(row)
 
-    def last_validation(self):
-        """The last validation PSNR logged, or None."""
+    def validated_at(self, step):
+        """Whether the last row of ``metrics.csv`` (the latest step trained) is step ``step``
+        with a validation PSNR."""
         if not self.log_path.is_file():
-            return None
+            return False
         with open(self.log_path) as f:
-            values = [r["val_psnr"] for r in csv.DictReader(f) if r["val_psnr"]]
-        return float(values[-1]) if values else None
+            rows = list(csv.DictReader(f))
+        return bool(rows) and int(rows[-1]["step"]) == step and bool(rows[-1]["val_psnr"])
 
 
 def cosine_learning_rate(lr, lr_min, steps):
@@ -156,12 +157,14 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
 
 
 def best_weights(run, model, validate_fn, step, elapsed):
-    """Validate the final weights, then return the run's best validated weights.
+    """Validate the final weights unless the run's last step already was, then return the run's
+    best validated weights.
 
     :return: ``{"model": state dict, "step", "val_psnr", "elapsed"}``: the final weights when no
         earlier validation beat them.
     """
-    run.keep_if_best(model, step, validate_fn(model), elapsed)
+    if not run.validated_at(step):
+        run.keep_if_best(model, step, validate_fn(model), elapsed)
     return run.best()
 
 
