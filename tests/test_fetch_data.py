@@ -33,6 +33,13 @@ def fake_deepinv_download(name, transform, data_dir, download, **kwargs):
         write_png(Path(data_dir) / name / f"{stem}.png")
 
 
+def archive_member(name):
+    """A zip member with a fixed time stamp, so that every fake archive has the same checksum
+    (``writestr`` with a bare name stamps the current time: two archives written across a
+    two-second boundary differ)."""
+    return zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+
+
 def fake_download_file(url, path):
     """The BSDS500 archive (500 images in train/val/test) or a small kernel file."""
     if url == fetch_data.BSDS500_URL:
@@ -40,8 +47,9 @@ def fake_download_file(url, path):
         with zipfile.ZipFile(path, "w") as zf:
             for i, bsd_id in enumerate(ids):
                 split = ("train", "val", "test")[i % 3]
-                zf.writestr(f"BSDS500-master/BSDS500/data/images/{split}/{bsd_id}.jpg", b"jpg")
-            zf.writestr("BSDS500-master/README.md", b"readme")
+                member = f"BSDS500-master/BSDS500/data/images/{split}/{bsd_id}.jpg"
+                zf.writestr(archive_member(member), b"jpg")
+            zf.writestr(archive_member("BSDS500-master/README.md"), b"readme")
     else:
         Path(path).write_bytes(b"levin kernels")
     data = Path(path).read_bytes()
