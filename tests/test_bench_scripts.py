@@ -1,0 +1,82 @@
+"""The benchmark scripts of ``scripts/bench_*.py`` run end to end at toy sizes, and what they
+count holds: the timed steps evaluate what they claim, the equilibrium solver's end point meets
+its tolerance (the script recomputes the residual from a fresh gradient) where the paper's
+iteration is still capped, a looser training tolerance costs fewer evaluations for a nearby fixed
+point and gradient.
+
+Timings are not checked (the machine is shared and noisy; at toy sizes overheads dominate): only
+that every printed ratio is a positive number.
+"""
+
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import real_data
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_script(name, *args, data_root=None):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "POISSON_DEBLUR_OFFLINE": "1"}
+    if data_root is not None:
+        env["POISSON_DEBLUR_DATA"] = str(data_root)
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / name), "--device", "cpu", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def numbers_after(label, text):
+    """Every number that follows ``label`` on a line of ``text``."""
+    return [float(m) for m in re.findall(re.escape(label) + r"\s*([-+0-9.e]+)", text)]
+
+
+def positive_numbers(values):
+    return bool(values) and all(math.isfinite(v) and v > 0 for v in values)
+
+
+def test_a_mirror_step_evaluates_its_objective_once_and_prints_its_ratios():
+    out = run_script("bench_mirror_step.py", "--size", "32", "--batch", "1", "--repeats", "5")
+    ratios = numbers_after("ratio to A + A^T:", out)
+    assert len(ratios) == 3 and ratios[0] == 1.0 and positive_numbers(ratios), out
+    # an accepted step at the settled step size: one evaluation of F and its gradient
+    assert [int(m) for m in re.findall(r"(\d+) evaluation\(s\) of F", out)] == [1, 1], out
+
+
+def test_a_deq_iteration_evaluates_the_network_once_and_prints_its_ratios():
+    out = run_script("bench_deq_iteration.py", "--size", "32", "--batch", "1", "--repeats", "3",
+                     "--warmup", "3")
+    evaluations = [float(m) for m in re.findall(r"\(([0-9.]+) network evaluation", out)]
+    assert len(evaluations) == 2 and all(e >= 1.0 for e in evaluations), out
+    assert positive_numbers(numbers_after("/ (forward+backward):", out)), out
+
+
+def test_the_equilibrium_solver_meets_its_tolerance_where_the_paper_s_iteration_is_capped():
+    root = real_data("set3c")
+    out = run_script("bench_equilibrium.py", "--settings", "butterfly:gaussian:100:48",
+                     "--max-iter", "300", "--tol", "1e-5", data_root=root)
+    lines = {name: next(line for line in out.splitlines() if line.strip().startswith(name + ":"))
+             for name in ("mirror", "lbfgs")}
+    residual = {name: numbers_after("residual", line)[0] for name, line in lines.items()}
+    evaluations = {name: float(line.split(":")[1].split()[0]) for name, line in lines.items()}
+    assert residual["lbfgs"] < 1e-5 and "cap hit" not in lines["lbfgs"], out
+    assert "cap hit" in lines["mirror"] and residual["mirror"] > residual["lbfgs"], out
+    assert evaluations["lbfgs"] < evaluations["mirror"], out
+
+
+def test_a_looser_training_tolerance_costs_less_for_a_nearby_fixed_point_and_gradient():
+    root = real_data("CBSD432")
+    out = run_script("bench_training_tolerance.py", "--alpha", "100", "--weights",
+                     str(ROOT / "benchmark/networks/weights/red_all_a100.pt"), "--batches", "1",
+                     "--batch", "1", "--patch", "64", "--tols", "1e-3", "1e-5", data_root=root)
+    rows = {float(cells[0]): [float(c) for c in cells[1:]]
+            for cells in (line.strip("| ").split(" | ") for line in out.splitlines()
+                          if re.match(r"\| [0-9][0-9.e-]* \|", line))}
+    loose, tight = rows[1e-3], rows[1e-5]
+    assert loose[0] < tight[0], out
+    assert tight[1] == 0.0 and loose[1] < 0.05, out
+    assert loose[3] > 0.9, out
