@@ -112,7 +112,7 @@ def test_kernel_name_travels_from_the_dataset_to_deqmds_weights(kernel, weights_
     all-kernel model of that alpha. The weights folder holds both models at alpha 100."""
     monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("kernels")))
     weights = ROOT / "benchmark" / "networks" / "weights"
-    for source in (weights / "red_all_a100", weights / "experiments" / "red_motion_a100"):
+    for source in (weights / "red_all_a100", weights / "red_motion_a100"):
         for suffix in (".pt", ".json"):
             (tmp_path / source.with_suffix(suffix).name).symlink_to(source.with_suffix(suffix))
 
