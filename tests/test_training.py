@@ -11,7 +11,13 @@ from conftest import real_data
 from benchmark.networks.registry import load_checkpoint
 from benchmark.training import train_bregman_denoiser, train_denoiser, train_deq
 from benchmark.training.crops import PatchSampler, cbsd432_split
-from benchmark.training.loop import ResumableRun, best_weights, cosine_learning_rate, train
+from benchmark.training.loop import (
+    ResumableRun,
+    WeightAverage,
+    best_weights,
+    cosine_learning_rate,
+    train,
+)
 
 
 class ConstantSampler:
@@ -107,6 +113,55 @@ def test_the_best_validated_weights_are_kept_across_a_resume(tmp_path):
     assert not torch.equal(best["model"]["weight"], model.weight.detach())
 
 
+def averaged_run(folder, steps, decay, validate):
+    """``train`` a small model with a weight average; returns the live model and the
+    trajectory of its weights (the start, then after every step)."""
+    torch.manual_seed(0)
+    model = torch.nn.Conv2d(3, 3, 3, padding=1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    seen = []
+
+    def loss_fn(m, x):
+        seen.append(m.weight.detach().clone())
+        return ((m(x) - x) ** 2).mean()
+
+    average = WeightAverage(model, decay)
+    train(model, optimizer, ConstantSampler(), loss_fn, validate, ResumableRun(folder), steps,
+          batch=2, validate_every=1, average=average)
+    return model, average, seen + [model.weight.detach().clone()]
+
+
+def test_the_weight_average_follows_its_recurrence_and_is_what_is_validated(tmp_path):
+    decay, validated = 0.7, []
+
+    def validate(model):
+        validated.append(model.weight.detach().clone())
+        return -float(len(validated) - 3) ** 2          # the best validation is the third
+
+    model, average, trajectory = averaged_run(tmp_path, 5, decay, validate)
+    expected, averaged = trajectory[0], []
+    for weights in trajectory[1:]:
+        expected = decay * expected + (1 - decay) * weights
+        averaged.append(expected)
+    assert len(validated) == 5
+    for got, want in zip(validated, averaged, strict=True):
+        assert torch.allclose(got, want, atol=1e-6)
+    assert not torch.allclose(validated[-1], model.weight, atol=1e-4)
+    best = ResumableRun(tmp_path).best()
+    assert best["step"] == 3 and torch.allclose(best["model"]["weight"], averaged[2], atol=1e-6)
+    with pytest.raises(ValueError, match="decay"):
+        WeightAverage(model, 1.0)
+
+
+def test_a_resumed_run_continues_its_weight_average(tmp_path):
+    averaged_run(tmp_path / "resumed", 2, 0.8, lambda m: 0.0)
+    live, resumed, _ = averaged_run(tmp_path / "resumed", 5, 0.8, lambda m: 0.0)
+    _, straight, _ = averaged_run(tmp_path / "straight", 5, 0.8, lambda m: 0.0)
+    # restarting the average from the restored weights would break this equality
+    assert torch.allclose(resumed.model.weight, straight.model.weight, atol=1e-7)
+    assert not torch.allclose(resumed.model.weight, live.weight, atol=1e-4)
+
+
 def test_cbsd432_split_is_disjoint_and_excludes_test_sets(monkeypatch):
     root = real_data("CBSD432", "CBSD68")
     monkeypatch.setenv("POISSON_DEBLUR_DATA", str(root))
@@ -129,8 +184,10 @@ def test_entry_points_export_their_best_weights_with_provenance(tmp_path, monkey
     train_deq.main(["--alpha", "60", "--kernels", "gaussian", "--steps", "2", "--batch", "1",
                     "--patch", "64", "--train-max-iter", "2", "--validation-images", "1",
                     "--validation-size", "64", "--validation-max-iter", "2", "--device", "cpu",
-                    "--run-dir", str(tmp_path / "run_deq"), "--output", str(deq)])
+                    "--average-decay", "0.5", "--run-dir", str(tmp_path / "run_deq"), "--output",
+                    str(deq)])
     record = json.loads(deq.with_suffix(".json").read_text())
+    assert "moving average of the weights, decay 0.5" in record["data"]
     # two iterations cannot reach the equilibrium: the log and the provenance say so
     with open(tmp_path / "run_deq" / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
@@ -147,6 +204,8 @@ def test_entry_points_export_their_best_weights_with_provenance(tmp_path, monkey
     assert validated["validation_psnr"] == record["validation_psnr"]
     with pytest.raises(SystemExit):
         train_deq.main(["--alpha", "60", "--patch", "32"])
+    with pytest.raises(SystemExit):
+        train_deq.main(["--alpha", "60", "--average-decay", "1"])
     bregman = tmp_path / "bregman.pt"
     train_bregman_denoiser.main(["--steps", "2", "--batch", "2", "--patch", "16",
                                  "--validation-images", "1", "--run-dir",

@@ -1,12 +1,14 @@
 """Resumable training loop shared by the training entry points.
 
-A run lives in one folder: ``state.pt`` (model, optimiser, step, elapsed time, random states),
-rewritten atomically every ``checkpoint_every`` seconds and at the end; ``best.pt``, the weights of
-the best validation so far with its step and PSNR; and ``metrics.csv`` (one row per logged step:
-step, wall time, training loss, validation PSNR when computed). Starting a run whose folder holds
-``state.pt`` resumes it; the number of steps is a total, not an increment.
+A run lives in one folder: ``state.pt`` (model, optimiser, weight average, step, elapsed time,
+random states), rewritten atomically every ``checkpoint_every`` seconds and at the end;
+``best.pt``, the weights of the best validation so far with its step and PSNR; and
+``metrics.csv`` (one row per logged step: step, wall time, training loss, validation PSNR when
+computed). Starting a run whose folder holds ``state.pt`` resumes it; the number of steps is a
+total, not an increment.
 """
 
+import copy
 import csv
 import math
 import time
@@ -39,8 +41,9 @@ class ResumableRun:
         self.best_path = self.folder / "best.pt"
         self.log_path = self.folder / "metrics.csv"
 
-    def load(self, model, optimizer, sampler):
-        """Restore a saved run; returns ``(step, elapsed_seconds)`` (``(0, 0.0)`` when new)."""
+    def load(self, model, optimizer, sampler, average=None):
+        """Restore a saved run; returns ``(step, elapsed_seconds)`` (``(0, 0.0)`` when new).
+        A run saved without a weight average gives ``average`` the restored weights."""
         if not self.state_path.is_file():
             return 0, 0.0
         state = torch.load(self.state_path, map_location="cpu", weights_only=False)
@@ -48,11 +51,14 @@ class ResumableRun:
         optimizer.load_state_dict(state["optimizer"])
         sampler.load_state_dict(state["sampler"])
         torch.set_rng_state(state["torch_rng"])
+        if average is not None:
+            average.model.load_state_dict(state.get("average") or state["model"])
         return state["step"], state["elapsed"]
 
-    def save(self, model, optimizer, sampler, step, elapsed):
+    def save(self, model, optimizer, sampler, step, elapsed, average=None):
         save_atomically({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                          "sampler": sampler.state_dict(), "torch_rng": torch.get_rng_state(),
+                         "average": None if average is None else average.model.state_dict(),
                          "step": step, "elapsed": elapsed}, self.state_path)
 
     def best(self):
@@ -93,6 +99,32 @@ class ResumableRun:
         return bool(rows) and int(rows[-1]["step"]) == step and bool(rows[-1]["val_psnr"])
 
 
+class WeightAverage:
+    r"""Exponential moving average of a model's weights along its training iterates,
+
+    .. math::
+
+        \bar\theta_0 = \theta_0, \qquad
+        \bar\theta_k = d\, \bar\theta_{k-1} + (1 - d)\, \theta_k,
+
+    with :math:`\theta_k` the weights after step :math:`k` and :math:`d` = ``decay`` (about
+    :math:`1/(1 - d)` steps of memory). Averaging the iterates of a stochastic gradient method
+    cancels part of their noise (Polyak and Juditsky, SIAM J. Control Optim. 1992; Izmailov et al.,
+    UAI 2018). ``model`` is the averaged copy: it is what a run with an average validates and
+    keeps."""
+
+    def __init__(self, model, decay):
+        if not 0 < decay < 1:
+            raise ValueError(f"the weight average's decay must be in (0, 1), got {decay}")
+        self.decay = decay
+        self.model = copy.deepcopy(model)
+
+    def update(self, model):
+        with torch.no_grad():
+            for averaged, current in zip(self.model.parameters(), model.parameters(), strict=True):
+                averaged.lerp_(current, 1 - self.decay)
+
+
 def cosine_learning_rate(lr, lr_min, steps):
     r"""The cosine schedule of step :math:`k` (0-based) out of ``steps``:
 
@@ -109,7 +141,8 @@ def cosine_learning_rate(lr, lr_min, steps):
 
 
 def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
-          checkpoint_every=180.0, validate_every=50, max_seconds=None, learning_rate=None):
+          checkpoint_every=180.0, validate_every=50, max_seconds=None, learning_rate=None,
+          average=None):
     """Run ``loss_fn(model, sampler.sample(batch))`` steps until ``steps`` in total.
 
     ``loss_fn`` returns the loss, or ``(loss, extras)`` with ``extras`` a dict of numbers logged
@@ -120,9 +153,11 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
     saving) when ``max_seconds`` of this call have passed. ``learning_rate`` (a function of the
     0-based step, e.g. :func:`cosine_learning_rate`) sets the optimiser's rate before every step,
     overriding the one a resumed optimiser state carries; ``None`` keeps the optimiser's.
-    Returns ``(step, elapsed_seconds)``.
+    ``average`` (a :class:`WeightAverage` of ``model``) is updated after every step, and then it,
+    not ``model``, is validated and kept as the best weights. Returns ``(step, elapsed_seconds)``.
     """
-    step, elapsed = run.load(model, optimizer, sampler)
+    step, elapsed = run.load(model, optimizer, sampler, average)
+    validated = model if average is None else average.model
     start, last_save = time.perf_counter(), time.perf_counter()
     base = elapsed
     with tqdm(total=steps, initial=step, desc="training", dynamic_ncols=True) as bar:
@@ -136,11 +171,13 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if average is not None:
+                average.update(model)
             step += 1
             elapsed = base + time.perf_counter() - start
-            val = validate_fn(model) if step % validate_every == 0 or step == steps else None
+            val = validate_fn(validated) if step % validate_every == 0 or step == steps else None
             if val is not None:
-                run.keep_if_best(model, step, val, elapsed)
+                run.keep_if_best(validated, step, val, elapsed)
             run.log({"step": step, "elapsed_s": round(elapsed, 1), "loss": loss.item(),
                      "val_psnr": "" if val is None else round(val, 3),
                      "lr": optimizer.param_groups[0]["lr"], **extras})
@@ -149,7 +186,7 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
             bar.update(1)
             out_of_time = max_seconds is not None and time.perf_counter() - start > max_seconds
             if time.perf_counter() - last_save > checkpoint_every or step == steps or out_of_time:
-                run.save(model, optimizer, sampler, step, elapsed)
+                run.save(model, optimizer, sampler, step, elapsed, average)
                 last_save = time.perf_counter()
             if out_of_time:
                 break

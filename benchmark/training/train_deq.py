@@ -56,6 +56,7 @@ from benchmark.training.fixed_point_pool import FixedPointPool
 from benchmark.training.loop import (
     RUNS_DIR,
     ResumableRun,
+    WeightAverage,
     best_weights,
     cosine_learning_rate,
     run_provenance,
@@ -147,6 +148,10 @@ def main(argv=None):
     parser.add_argument("--lr-min", type=float, default=None,
                         help="decay the learning rate from --lr to this value over --steps on a "
                              "cosine (set at every step, also on resume); default: constant --lr")
+    parser.add_argument("--average-decay", type=float, default=None,
+                        help="validate and keep an exponential moving average of the weights "
+                             "with this decay (e.g. 0.95: about 20 steps of memory) instead of "
+                             "the last iterate; default: no average")
     parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(SOLVERS),
                         help="fixed-point solver of training and validation (lbfgs: the "
                              "equilibrium; mirror: the paper's early-stopped iteration)")
@@ -176,6 +181,8 @@ def main(argv=None):
         parser.error(f"--patch must be at least 64 (the motion kernel is 23x23), got {args.patch}")
     if args.lr_min is not None and not 0 <= args.lr_min <= args.lr:
         parser.error(f"--lr-min must be in [0, --lr = {args.lr:g}], got {args.lr_min:g}")
+    if args.average_decay is not None and not 0 < args.average_decay < 1:
+        parser.error(f"--average-decay must be in (0, 1), got {args.average_decay:g}")
     if args.pool and args.solver != "lbfgs":
         parser.error("--pool warm-starts the equilibrium solver: it needs --solver lbfgs (the "
                      "paper's iteration stops early, so its end point depends on its start)")
@@ -204,6 +211,7 @@ def main(argv=None):
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     run = ResumableRun(run_dir)
+    average = None if args.average_decay is None else WeightAverage(model, args.average_decay)
     if args.pool:
         sampler = FixedPointPool(sampler, kernels, args.alpha, args.pool, args.seed, device)
         loss_fn = make_pool_loss(sampler, args.solver, tol, max_iter)
@@ -213,8 +221,10 @@ def main(argv=None):
                           args.batch, validate_every=VALIDATE_EVERY,
                           max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,
                           learning_rate=None if args.lr_min is None else
-                          cosine_learning_rate(args.lr, args.lr_min, args.steps))
-    best = best_weights(run, model, validate, step, elapsed)
+                          cosine_learning_rate(args.lr, args.lr_min, args.steps),
+                          average=average)
+    best = best_weights(run, model if average is None else average.model, validate, step,
+                        elapsed)
     share = converged_share(run.log_path)
     output = args.output or WEIGHTS_DIR / f"{name}.pt"
     record = write_checkpoint(best["model"], output, {
@@ -225,6 +235,9 @@ def main(argv=None):
                 f"patches, batch {args.batch}, kernels {args.kernels}, Adam, learning rate "
                 + (f"{args.lr:g}" if args.lr_min is None else
                    f"cosine from {args.lr:g} to {args.lr_min:g} over {args.steps} steps") + ", "
+                + ("" if average is None else
+                   f"kept: the exponential moving average of the weights, decay "
+                   f"{args.average_decay:g}, ")
                 + (f"a fixed pool of {args.pool} problems (crop, kernel, noise draw), each solve "
                    f"warm-started from the problem's last fixed point" if args.pool else
                    "Poisson noise redrawn per batch")
