@@ -180,6 +180,18 @@ def test_entry_points_export_their_best_weights_with_provenance(tmp_path, monkey
     train_denoiser.main(["--steps", "2", "--batch", "2", "--patch", "16", "--validation-images",
                          "1", "--run-dir", str(tmp_path / "run_denoiser"), "--output",
                          str(denoiser)])
+    # a continued denoiser starts from --init: with no step, its export is those weights
+    continued = tmp_path / "continued.pt"
+    train_denoiser.main(["--steps", "0", "--patch", "16", "--validation-images", "1", "--lr-min",
+                         "1e-5", "--average-decay", "0.9", "--init", str(denoiser), "--run-dir",
+                         str(tmp_path / "run_continued"), "--output", str(continued)])
+    record = json.loads(continued.with_suffix(".json").read_text())
+    assert record["initialisation"].startswith(str(denoiser))
+    assert "cosine from 0.0005 to 1e-05" in record["data"] and "decay 0.9" in record["data"]
+    exported, start = load_checkpoint(continued, record["sha256"]), load_checkpoint(denoiser)
+    assert all(torch.equal(exported[k], start[k]) for k in start)
+    with pytest.raises(SystemExit):
+        train_denoiser.main(["--lr", "1e-4", "--lr-min", "1e-3"])
     deq = tmp_path / "deq.pt"
     train_deq.main(["--alpha", "60", "--kernels", "gaussian", "--steps", "2", "--batch", "1",
                     "--patch", "64", "--train-max-iter", "2", "--validation-images", "1",

@@ -140,6 +140,43 @@ def cosine_learning_rate(lr, lr_min, steps):
     return learning_rate
 
 
+def add_schedule_arguments(parser):
+    """The options of the learning-rate schedule and the weight average, shared by every
+    training entry point: ``--lr-min`` and ``--average-decay``."""
+    parser.add_argument("--lr-min", type=float, default=None,
+                        help="decay the learning rate from --lr to this value over --steps on a "
+                             "cosine (set at every step, also on resume); default: constant --lr")
+    parser.add_argument("--average-decay", type=float, default=None,
+                        help="validate and keep an exponential moving average of the weights "
+                             "with this decay (e.g. 0.95: about 20 steps of memory) instead of "
+                             "the last iterate; default: no average")
+
+
+def check_schedule_arguments(parser, args):
+    """Refuse a ``--lr-min`` outside [0, --lr] and an ``--average-decay`` outside (0, 1)."""
+    if args.lr_min is not None and not 0 <= args.lr_min <= args.lr:
+        parser.error(f"--lr-min must be in [0, --lr = {args.lr:g}], got {args.lr_min:g}")
+    if args.average_decay is not None and not 0 < args.average_decay < 1:
+        parser.error(f"--average-decay must be in (0, 1), got {args.average_decay:g}")
+
+
+def schedule(args, model):
+    """``(learning_rate, average)`` for :func:`train` from the parsed schedule options."""
+    learning_rate = (None if args.lr_min is None
+                     else cosine_learning_rate(args.lr, args.lr_min, args.steps))
+    average = None if args.average_decay is None else WeightAverage(model, args.average_decay)
+    return learning_rate, average
+
+
+def describe_schedule(args):
+    """The learning rate and the kept weights, in words, for a provenance file."""
+    rate = (f"{args.lr:g}" if args.lr_min is None else
+            f"cosine from {args.lr:g} to {args.lr_min:g} over {args.steps} steps")
+    kept = ("" if args.average_decay is None else
+            f", kept: the exponential moving average of the weights, decay {args.average_decay:g}")
+    return f"Adam, learning rate {rate}{kept}"
+
+
 def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
           checkpoint_every=180.0, validate_every=50, max_seconds=None, learning_rate=None,
           average=None):

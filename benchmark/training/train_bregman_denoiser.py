@@ -30,7 +30,7 @@ from benchmark.networks.bregman_denoiser import (
     BregmanScoreDenoiser,
     inverse_gamma_noise,
 )
-from benchmark.training.train_denoiser import denoiser_arguments, train_and_export
+from benchmark.training.train_denoiser import parse_denoiser_arguments, train_and_export
 
 VALIDATION_NOISE_LEVEL = 1.0 / 50
 
@@ -72,8 +72,8 @@ def denoising_by_level(model, crops, levels=(0.1, 0.05, 0.02, 0.01, 0.005, 0.002
 
 
 def main(argv=None):
-    args = denoiser_arguments(__doc__.splitlines()[0], "bregman_denoiser", "bregman_denoiser.pt",
-                              5e-4).parse_args(argv)
+    args = parse_denoiser_arguments(__doc__.splitlines()[0], "bregman_denoiser",
+                                    "bregman_denoiser.pt", 5e-4, argv)
     train_and_export(
         BregmanScoreDenoiser(), bregman_denoising_loss, make_validator, args,
         "python -m benchmark.training.train_bregman_denoiser "

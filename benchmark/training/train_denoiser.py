@@ -21,14 +21,18 @@ import torch
 
 from benchmark.device import select_device
 from benchmark.maths.metrics import psnr
-from benchmark.networks.registry import WEIGHTS_DIR, write_checkpoint
+from benchmark.networks.registry import WEIGHTS_DIR, run_weights, sha256, write_checkpoint
 from benchmark.networks.regularizers import REDPotential
 from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
 from benchmark.training.loop import (
     RUNS_DIR,
     ResumableRun,
+    add_schedule_arguments,
     best_weights,
+    check_schedule_arguments,
+    describe_schedule,
     run_provenance,
+    schedule,
     train,
 )
 
@@ -56,13 +60,17 @@ def make_validator(crops, seed=0):
     return validate
 
 
-def denoiser_arguments(description, run_name, output_name, lr):
-    """The command line shared by the denoiser training entry points."""
+def parse_denoiser_arguments(description, run_name, output_name, lr, argv):
+    """Parse the command line shared by the denoiser training entry points."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--patch", type=int, default=48)
     parser.add_argument("--lr", type=float, default=lr)
+    add_schedule_arguments(parser)
+    parser.add_argument("--init", default=None,
+                        help="continue from these weights (an exported .pt, or a run's best.pt "
+                             "or state.pt) in a new run; default: a fresh network")
     parser.add_argument("--run-dir", default=str(RUNS_DIR / run_name))
     parser.add_argument("--output", default=str(WEIGHTS_DIR / output_name))
     parser.add_argument("--max-minutes", type=float, default=None,
@@ -71,7 +79,9 @@ def denoiser_arguments(description, run_name, output_name, lr):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto",
                         help="auto (CUDA when torch sees it), cpu, cuda")
-    return parser
+    args = parser.parse_args(argv)
+    check_schedule_arguments(parser, args)
+    return args
 
 
 def train_and_export(model, loss_fn, make_validate, args, command, provenance, describe=None):
@@ -87,21 +97,28 @@ def train_and_export(model, loss_fn, make_validate, args, command, provenance, d
     sampler = PatchSampler(train_files, args.patch, seed=args.seed)
     crops = validation_crops(val_files[:args.validation_images], 96).to(device)
     validate = make_validate(crops)
+    if args.init is not None:
+        model.load_state_dict(run_weights(args.init))
+        provenance = {**provenance, "initialisation": f"{args.init} (SHA-256 {sha256(args.init)})"}
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    learning_rate, average = schedule(args, model)
     run = ResumableRun(args.run_dir)
     step, elapsed = train(model, optimizer, sampler, lambda m, clean: loss_fn(m, clean.to(device)),
                           validate, run, args.steps,
                           args.batch, validate_every=VALIDATE_EVERY,
-                          max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
-    best = best_weights(run, model, validate, step, elapsed)
+                          max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,
+                          learning_rate=learning_rate, average=average)
+    best = best_weights(run, model if average is None else average.model, validate, step,
+                        elapsed)
     if describe is not None:
         model.load_state_dict(best["model"])
         provenance = {**provenance, **describe(model.eval(), crops)}
     record = write_checkpoint(best["model"], args.output, {
         **provenance, "architecture": model.architecture,
         "data": f"CBSD432 train split ({len(train_files)} images), {args.patch}x{args.patch} "
-                f"patches, batch {args.batch}, Adam lr {args.lr}; " + provenance["data"],
+                f"patches, batch {args.batch}, {describe_schedule(args)}; "
+                + provenance["data"],
         **run_provenance(best, step, args.steps, elapsed, device, VALIDATE_EVERY),
         "validation": f"{args.validation_images} held-out CBSD432 centre crops 96x96, "
                       + provenance["validation"],
@@ -113,8 +130,8 @@ def train_and_export(model, loss_fn, make_validate, args, command, provenance, d
 
 
 def main(argv=None):
-    args = denoiser_arguments(__doc__.splitlines()[0], "denoiser", "red_denoiser.pt",
-                              5e-4).parse_args(argv)
+    args = parse_denoiser_arguments(__doc__.splitlines()[0], "denoiser", "red_denoiser.pt", 5e-4,
+                                    argv)
     train_and_export(
         REDPotential(), denoising_loss, make_validator, args,
         "python -m benchmark.training.train_denoiser "

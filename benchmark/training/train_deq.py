@@ -56,10 +56,12 @@ from benchmark.training.fixed_point_pool import FixedPointPool
 from benchmark.training.loop import (
     RUNS_DIR,
     ResumableRun,
-    WeightAverage,
+    add_schedule_arguments,
     best_weights,
-    cosine_learning_rate,
+    check_schedule_arguments,
+    describe_schedule,
     run_provenance,
+    schedule,
     train,
 )
 
@@ -145,13 +147,7 @@ def main(argv=None):
     parser.add_argument("--patch", type=int, default=128,
                         help="training crop size (at least 64: the motion kernel is 23x23)")
     parser.add_argument("--lr", type=float, default=3e-4)
-    parser.add_argument("--lr-min", type=float, default=None,
-                        help="decay the learning rate from --lr to this value over --steps on a "
-                             "cosine (set at every step, also on resume); default: constant --lr")
-    parser.add_argument("--average-decay", type=float, default=None,
-                        help="validate and keep an exponential moving average of the weights "
-                             "with this decay (e.g. 0.95: about 20 steps of memory) instead of "
-                             "the last iterate; default: no average")
+    add_schedule_arguments(parser)
     parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(SOLVERS),
                         help="fixed-point solver of training and validation (lbfgs: the "
                              "equilibrium; mirror: the paper's early-stopped iteration)")
@@ -179,10 +175,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.patch < 64:
         parser.error(f"--patch must be at least 64 (the motion kernel is 23x23), got {args.patch}")
-    if args.lr_min is not None and not 0 <= args.lr_min <= args.lr:
-        parser.error(f"--lr-min must be in [0, --lr = {args.lr:g}], got {args.lr_min:g}")
-    if args.average_decay is not None and not 0 < args.average_decay < 1:
-        parser.error(f"--average-decay must be in (0, 1), got {args.average_decay:g}")
+    check_schedule_arguments(parser, args)
     if args.pool and args.solver != "lbfgs":
         parser.error("--pool warm-starts the equilibrium solver: it needs --solver lbfgs (the "
                      "paper's iteration stops early, so its end point depends on its start)")
@@ -211,7 +204,7 @@ def main(argv=None):
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     run = ResumableRun(run_dir)
-    average = None if args.average_decay is None else WeightAverage(model, args.average_decay)
+    learning_rate, average = schedule(args, model)
     if args.pool:
         sampler = FixedPointPool(sampler, kernels, args.alpha, args.pool, args.seed, device)
         loss_fn = make_pool_loss(sampler, args.solver, tol, max_iter)
@@ -220,9 +213,7 @@ def main(argv=None):
     step, elapsed = train(model, optimizer, sampler, loss_fn, validate, run, args.steps,
                           args.batch, validate_every=VALIDATE_EVERY,
                           max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,
-                          learning_rate=None if args.lr_min is None else
-                          cosine_learning_rate(args.lr, args.lr_min, args.steps),
-                          average=average)
+                          learning_rate=learning_rate, average=average)
     best = best_weights(run, model if average is None else average.model, validate, step,
                         elapsed)
     share = converged_share(run.log_path)
@@ -232,12 +223,8 @@ def main(argv=None):
         "architecture": model.architecture, "initialisation": initialisation,
         "fixed_point_solver": args.solver,
         "data": f"CBSD432 train split ({len(train_files)} images), {args.patch}x{args.patch} "
-                f"patches, batch {args.batch}, kernels {args.kernels}, Adam, learning rate "
-                + (f"{args.lr:g}" if args.lr_min is None else
-                   f"cosine from {args.lr:g} to {args.lr_min:g} over {args.steps} steps") + ", "
-                + ("" if average is None else
-                   f"kept: the exponential moving average of the weights, decay "
-                   f"{args.average_decay:g}, ")
+                f"patches, batch {args.batch}, kernels {args.kernels}, "
+                f"{describe_schedule(args)}, "
                 + (f"a fixed pool of {args.pool} problems (crop, kernel, noise draw), each solve "
                    f"warm-started from the problem's last fixed point" if args.pool else
                    "Poisson noise redrawn per batch")
