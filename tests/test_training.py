@@ -1,6 +1,7 @@
 """Resumable training loop and the training data split."""
 
 import csv
+import hashlib
 import json
 import math
 
@@ -8,7 +9,7 @@ import pytest
 import torch
 from conftest import real_data
 
-from benchmark.networks.registry import load_checkpoint
+from benchmark.networks.registry import WEIGHTS_DIR, load_checkpoint
 from benchmark.training import train_bregman_denoiser, train_denoiser, train_deq
 from benchmark.training.crops import PatchSampler, cbsd432_split
 from benchmark.training.loop import (
@@ -200,6 +201,10 @@ def test_entry_points_export_their_best_weights_with_provenance(tmp_path, monkey
                     str(deq)])
     record = json.loads(deq.with_suffix(".json").read_text())
     assert "moving average of the weights, decay 0.5" in record["data"]
+    # no --init: the shipped denoiser, named with the hash of its file
+    shipped = WEIGHTS_DIR / "red_denoiser.pt"
+    assert record["initialisation"] == (
+        f"red_denoiser.pt (SHA-256 {hashlib.sha256(shipped.read_bytes()).hexdigest()})")
     # two iterations cannot reach the equilibrium: the log and the provenance say so
     with open(tmp_path / "run_deq" / "metrics.csv") as f:
         rows = list(csv.DictReader(f))

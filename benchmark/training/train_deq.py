@@ -197,7 +197,7 @@ def main(argv=None):
     if args.init is None:
         init = find_checkpoint("red", "none", 0, stage="denoiser")
         model.load_state_dict(load_checkpoint(init["path"], init["sha256"]))
-        initialisation = init["file"]
+        initialisation = f"{init['file']} (SHA-256 {init['sha256']})"
     else:
         model.load_state_dict(run_weights(args.init))
         initialisation = f"{args.init} (SHA-256 {sha256(args.init)})"
