@@ -197,8 +197,8 @@ def test_entry_points_export_their_best_weights_with_provenance(tmp_path, monkey
     train_deq.main(["--alpha", "60", "--kernels", "gaussian", "--steps", "2", "--batch", "1",
                     "--patch", "64", "--train-max-iter", "2", "--validation-images", "1",
                     "--validation-size", "64", "--validation-max-iter", "2", "--device", "cpu",
-                    "--average-decay", "0.5", "--run-dir", str(tmp_path / "run_deq"), "--output",
-                    str(deq)])
+                    "--average-decay", "0.5", "--validate-every", "1", "--run-dir",
+                    str(tmp_path / "run_deq"), "--output", str(deq)])
     record = json.loads(deq.with_suffix(".json").read_text())
     assert "moving average of the weights, decay 0.5" in record["data"]
     # no --init: the shipped denoiser, named with the hash of its file
@@ -209,6 +209,8 @@ def test_entry_points_export_their_best_weights_with_provenance(tmp_path, monkey
     with open(tmp_path / "run_deq" / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
     assert [float(r["converged"]) for r in rows] == [0.0, 0.0]
+    # --validate-every 1: both steps validated, and the provenance says how often
+    assert all(r["val_psnr"] for r in rows) and "validated every 1 steps" in record["selection"]
     assert record["converged_share"] == 0.0 and record["fixed_point_solver"] == "lbfgs"
     assert record["device"].startswith("cpu")
     # no step: the --init weights validated and exported as they are, no share of fixed points
@@ -223,6 +225,8 @@ def test_entry_points_export_their_best_weights_with_provenance(tmp_path, monkey
         train_deq.main(["--alpha", "60", "--patch", "32"])
     with pytest.raises(SystemExit):
         train_deq.main(["--alpha", "60", "--average-decay", "1"])
+    with pytest.raises(SystemExit):
+        train_deq.main(["--alpha", "60", "--validate-every", "0"])
     bregman = tmp_path / "bregman.pt"
     train_bregman_denoiser.main(["--steps", "2", "--batch", "2", "--patch", "16",
                                  "--validation-images", "1", "--run-dir",
