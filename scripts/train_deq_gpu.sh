@@ -67,8 +67,10 @@ while read -r model alpha kernels lr lr_min; do
     if ! per_step=$(seconds_per_step "$log"); then
         echo "probe of $model failed:"; tail -5 "$dir/probe/$model.log"; continue
     fi
-    # a fifth of the time to validations and the final export
-    steps=$(python3 -c "print(max(10, int(0.8 * $budget / $per_step)))")
+    # 30% of the time to validations, the final export and the slower steps of a trained model
+    # (its fixed points take more evaluations): with 20%, three of four runs on an H200 stopped at
+    # 73-90% of their steps (results/protocol.md, "Trained further on a GPU")
+    steps=$(python3 -c "print(max(10, int(0.7 * $budget / $per_step)))")
     every=$(python3 -c "print(max(5, 5 * round($steps / 30)))")
     echo "$model: $per_step s per step side by side -> --steps $steps, validated every $every"
     train "$model" "$alpha" "$kernels" "$lr" "$lr_min" "$steps" "$every" \
