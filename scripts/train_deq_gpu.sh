@@ -13,9 +13,14 @@
 # CBSD432 crops 256x256 (the train_deq validation uses 8 crops 128x128).
 #
 # Writes DIR/probe/ (thrown-away timing runs), DIR/runs/gpu_<model>/ (the resumable runs),
-# DIR/runs/gpu_<model>.pt and .json (the exported best weights and their provenance),
-# DIR/runs/*.log and DIR/runs/heldout_*.txt. Environment overrides for a dry run on a CPU:
-# BATCH, PATCH, VAL_IMAGES, VAL_SIZE, HELD_IMAGES, HELD_SIZE, PROBE_STEPS.
+# DIR/runs/gpu_<model>.steps (the run's --steps and --validate-every), DIR/runs/gpu_<model>.pt and
+# .json (the exported best weights and their provenance), DIR/runs/*.log and
+# DIR/runs/heldout_*.txt. Resumable: rerun with the same DIR, a run with a .steps file is not
+# probed again and continues from its last checkpoint to its --steps, with TRAIN_SECONDS more
+# (resume before shipping: --init names the shipped file). MODELS="red_all_a40 ..." trains only
+# those. Environment overrides for a dry run on a CPU: BATCH, PATCH, VAL_IMAGES, VAL_SIZE,
+# HELD_IMAGES, HELD_SIZE, PROBE_STEPS, and iteration caps VAL_MAX_ITER and HELD_MAX_ITER (default:
+# none, every validation fixed point to its tolerance).
 set -u
 dir=${1:?usage: train_deq_gpu.sh DIR TRAIN_SECONDS [DEVICE]}
 budget=${2:?usage: train_deq_gpu.sh DIR TRAIN_SECONDS [DEVICE]}
@@ -27,6 +32,8 @@ val_size=${VAL_SIZE:-128}
 held_images=${HELD_IMAGES:-4}
 held_size=${HELD_SIZE:-256}
 probe_steps=${PROBE_STEPS:-4}
+val_cap=${VAL_MAX_ITER:+--validation-max-iter $VAL_MAX_ITER}
+held_cap=${HELD_MAX_ITER:+--max-iter $HELD_MAX_ITER}
 weights=benchmark/networks/weights
 mkdir -p "$dir/probe" "$dir/runs"
 
@@ -35,6 +42,10 @@ models="red_motion_a100 100 motion 1e-4 3e-6
 red_all_a100 100 gaussian,uniform,motion 1.5e-4 5e-6
 red_all_a60 60 gaussian,uniform,motion 2e-4 5e-6
 red_all_a40 40 gaussian,uniform,motion 2e-4 5e-6"
+if [ -n "${MODELS:-}" ]; then
+    models=$(grep -wF "$(tr ' ' '\n' <<<"$MODELS")" <<<"$models")
+    [ -n "$models" ] || { echo "MODELS=$MODELS names none of the four models"; exit 2; }
+fi
 
 train() {  # model alpha kernels lr lr_min steps validate_every run_dir output [extra options]
     local model=$1 alpha=$2 kernels=$3 lr=$4 lr_min=$5 steps=$6 every=$7 run=$8 output=$9
@@ -45,8 +56,10 @@ train() {  # model alpha kernels lr lr_min steps validate_every run_dir output [
         --init "$weights/$model.pt" --run-dir "$run" --output "$output" "$@"
 }
 
-echo "probe: $probe_steps steps of each model, side by side"
+echo "probe: $probe_steps steps of each new run, side by side"
 while read -r model alpha kernels lr lr_min; do
+    [ -f "$dir/runs/gpu_$model.steps" ] && continue
+    rm -rf "$dir/probe/$model"
     train "$model" "$alpha" "$kernels" "$lr" "$lr_min" "$probe_steps" 1000 \
         "$dir/probe/$model" "$dir/probe/$model.pt" --validation-images 1 --validation-size 64 \
         --validation-max-iter 3 >"$dir/probe/$model.log" 2>&1 &
@@ -63,20 +76,25 @@ EOF
 }
 
 while read -r model alpha kernels lr lr_min; do
-    log="$dir/probe/$model/metrics.csv"
-    if ! per_step=$(seconds_per_step "$log"); then
-        echo "probe of $model failed:"; tail -5 "$dir/probe/$model.log"; continue
+    if [ ! -f "$dir/runs/gpu_$model.steps" ]; then
+        if ! per_step=$(seconds_per_step "$dir/probe/$model/metrics.csv"); then
+            echo "probe of $model failed:"; tail -5 "$dir/probe/$model.log"; continue
+        fi
+        # 30% of the time to validations, the final export and the slower steps of a trained
+        # model (its fixed points take more evaluations): with 20%, three of four runs on an H200
+        # stopped at 73-90% of their steps (results/protocol.md, "Trained further on a GPU")
+        steps=$(python3 -c "print(max(10, int(0.7 * $budget / $per_step)))")
+        every=$(python3 -c "print(max(5, 5 * round($steps / 30)))")
+        echo "$steps $every" >"$dir/runs/gpu_$model.steps"
+        echo "$model: $per_step s per step side by side -> --steps $steps, validated every $every"
+    else
+        read -r steps every <"$dir/runs/gpu_$model.steps"
+        echo "$model: resumed to --steps $steps, validated every $every"
     fi
-    # 30% of the time to validations, the final export and the slower steps of a trained model
-    # (its fixed points take more evaluations): with 20%, three of four runs on an H200 stopped at
-    # 73-90% of their steps (results/protocol.md, "Trained further on a GPU")
-    steps=$(python3 -c "print(max(10, int(0.7 * $budget / $per_step)))")
-    every=$(python3 -c "print(max(5, 5 * round($steps / 30)))")
-    echo "$model: $per_step s per step side by side -> --steps $steps, validated every $every"
     train "$model" "$alpha" "$kernels" "$lr" "$lr_min" "$steps" "$every" \
         "$dir/runs/gpu_$model" "$dir/runs/gpu_$model.pt" --validation-images "$val_images" \
-        --validation-size "$val_size" --max-minutes "$(python3 -c "print($budget / 60)")" \
-        >"$dir/runs/gpu_$model.log" 2>&1 &
+        --validation-size "$val_size" $val_cap --max-minutes "$(python3 -c "print($budget / 60)")" \
+        >>"$dir/runs/gpu_$model.log" 2>&1 &
 done <<<"$models"
 wait
 for model in $(cut -d' ' -f1 <<<"$models"); do tail -1 "$dir/runs/gpu_$model.log"; done
@@ -85,7 +103,7 @@ echo "held-out validation: $held_images CBSD432 crops ${held_size}x$held_size, s
 while read -r model alpha kernels lr lr_min; do
     [ -f "$dir/runs/gpu_$model.pt" ] || continue
     python3 scripts/validate_deq.py --alpha "$alpha" --kernels ${kernels//,/ } \
-        --images "$held_images" --size "$held_size" --device "$device" \
+        --images "$held_images" --size "$held_size" --device "$device" $held_cap \
         --weights "$weights/$model.pt" "$dir/runs/gpu_$model.pt" \
         >"$dir/runs/heldout_$model.txt" 2>&1 &
 done <<<"$models"

@@ -1,0 +1,56 @@
+"""scripts/train_deq_gpu.sh on a CPU, one model, tiny sizes: the run it starts stops at its time
+budget, and a second call continues it from its checkpoint instead of starting again."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import real_data
+
+from benchmark.data.paths import PROJECT_ROOT
+
+SCRIPT = PROJECT_ROOT / "scripts" / "train_deq_gpu.sh"
+TINY = {"MODELS": "red_all_a40", "BATCH": "1", "VAL_IMAGES": "1", "VAL_SIZE": "64",
+        "VAL_MAX_ITER": "3", "HELD_IMAGES": "1", "HELD_SIZE": "64", "HELD_MAX_ITER": "3",
+        "PROBE_STEPS": "2", "OMP_NUM_THREADS": "1"}
+
+
+def run_script(folder, seconds):
+    env = {**os.environ, **TINY, "POISSON_DEBLUR_DATA": str(real_data("CBSD432", "kernels")),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", str(SCRIPT), str(folder), str(seconds), "cpu"], env=env,
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done.stdout
+
+
+def logged_steps(folder):
+    with open(folder / "runs" / "gpu_red_all_a40" / "metrics.csv", newline="") as f:
+        return [int(row["step"]) for row in csv.DictReader(f)]
+
+
+def test_the_gpu_training_script_stops_at_its_budget_and_resumes(tmp_path):
+    out = run_script(tmp_path, 4)
+    assert "red_all_a40" in out and "red_motion_a100" not in out
+    steps, every = map(int, (tmp_path / "runs" / "gpu_red_all_a40.steps").read_text().split())
+    assert steps == 10 and every == 5  # the floor of 10 steps: a CPU step takes over a second
+    first = logged_steps(tmp_path)
+    assert first == list(range(1, len(first) + 1)) and len(first) < steps
+    record = json.loads((tmp_path / "runs" / "gpu_red_all_a40.json").read_text())
+    assert record["steps_trained"] == len(first) and not record["complete"]
+    assert "--steps 10" in record["command"] and record["alpha"] == 40
+    heldout = (tmp_path / "runs" / "heldout_red_all_a40.txt").read_text()
+    assert "red_all_a40.pt: mean" in heldout and "gpu_red_all_a40.pt: mean" in heldout
+
+    probe = (tmp_path / "probe" / "red_all_a40" / "metrics.csv").read_bytes()
+    out = run_script(tmp_path, 4)
+    assert "resumed to --steps 10" in out
+    assert (tmp_path / "probe" / "red_all_a40" / "metrics.csv").read_bytes() == probe
+    second = logged_steps(tmp_path)
+    assert second[:len(first)] == first and second == list(range(1, len(second) + 1))
+    assert len(second) > len(first)
+    record = json.loads((tmp_path / "runs" / "gpu_red_all_a40.json").read_text())
+    assert record["steps_trained"] == len(second)
