@@ -114,6 +114,26 @@ def test_the_best_validated_weights_are_kept_across_a_resume(tmp_path):
     assert not torch.equal(best["model"]["weight"], model.weight.detach())
 
 
+def test_a_run_stopped_by_its_time_limit_logs_the_validation_of_its_final_weights(tmp_path):
+    def validate(model):
+        return float(model.weight.detach().abs().sum())
+
+    torch.manual_seed(0)
+    model = torch.nn.Conv2d(3, 3, 3, padding=1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    run = ResumableRun(tmp_path)
+    step, elapsed = train(model, optimizer, ConstantSampler(),
+                          lambda m, x: ((m(x) - x) ** 2).mean(), validate, run, 10, batch=2,
+                          validate_every=5, max_seconds=0.0)
+    assert step == 1  # stopped after its first step, which is not a validation step
+    best_weights(run, model, validate, step, elapsed)
+    with open(run.log_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows] == [1] and rows[0]["loss"]
+    assert float(rows[0]["val_psnr"]) == pytest.approx(validate(model), abs=1e-3)
+    assert run.validated_at(1)
+
+
 def averaged_run(folder, steps, decay, validate):
     """``train`` a small model with a weight average; returns the live model and the
     trajectory of its weights (the start, then after every step)."""

@@ -89,6 +89,25 @@ class ResumableRun:
                 writer.writeheader()
             writer.writerow(row)
 
+    def log_validation(self, step, val):
+        """Write ``val`` into the validation column of the last row of ``metrics.csv`` when that
+        row is step ``step`` (a run stopped by its time limit validates its final weights after
+        that step's row was written); the file is replaced atomically."""
+        if not self.log_path.is_file():
+            return
+        with open(self.log_path, newline="") as f:
+            reader = csv.DictReader(f)
+            fieldnames, rows = reader.fieldnames, list(reader)
+        if not rows or int(rows[-1]["step"]) != step:
+            return
+        rows[-1]["val_psnr"] = round(val, 3)
+        partial = self.log_path.with_suffix(".csv.part")
+        with open(partial, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fieldnames)
+            writer.writeheader()
+            writer.writerows(rows)
+        partial.replace(self.log_path)
+
     def validated_at(self, step):
         """Whether the last row of ``metrics.csv`` (the latest step trained) is step ``step``
         with a validation PSNR."""
@@ -231,14 +250,17 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
 
 
 def best_weights(run, model, validate_fn, step, elapsed):
-    """Validate the final weights unless the run's last step already was, then return the run's
-    best validated weights.
+    """Validate the final weights unless the run's last step already was (and log that
+    validation in the step's row of ``metrics.csv``), then return the run's best validated
+    weights.
 
     :return: ``{"model": state dict, "step", "val_psnr", "elapsed"}``: the final weights when no
         earlier validation beat them.
     """
     if not run.validated_at(step):
-        run.keep_if_best(model, step, validate_fn(model), elapsed)
+        val = validate_fn(model)
+        run.keep_if_best(model, step, val, elapsed)
+        run.log_validation(step, val)
     return run.best()
 
 
