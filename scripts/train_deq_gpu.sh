@@ -81,8 +81,8 @@ while read -r model alpha kernels lr lr_min; do
             echo "probe of $model failed:"; tail -5 "$dir/probe/$model.log"; continue
         fi
         # 30% of the time to validations, the final export and the slower steps of a trained
-        # model (its fixed points take more evaluations): with 20%, three of four runs on an H200
-        # stopped at 73-90% of their steps (results/protocol.md, "Trained further on a GPU")
+        # model (its fixed points take more evaluations): with 20%, all four runs on an H200
+        # stopped at 73-97% of their steps (results/protocol.md, "Trained further on a GPU")
         steps=$(python3 -c "print(max(10, int(0.7 * $budget / $per_step)))")
         every=$(python3 -c "print(max(5, 5 * round($steps / 30)))")
         echo "$steps $every" >"$dir/runs/gpu_$model.steps"
