@@ -18,13 +18,16 @@
 # DIR/runs/heldout_*.txt. Resumable: rerun with the same DIR, a run with a .steps file is not
 # probed again and continues from its last checkpoint to its --steps, with TRAIN_SECONDS more
 # (resume before shipping: --init names the shipped file). MODELS="red_all_a40 ..." trains only
-# those. Environment overrides for a dry run on a CPU: BATCH, PATCH, VAL_IMAGES, VAL_SIZE,
+# those. TOTAL_SECONDS (default: TRAIN_SECONDS) sets the runs' length instead: a run longer than one
+# call (a GPU lease, say) then takes several calls of TRAIN_SECONDS with the same DIR, carried
+# from one call to the next. Environment overrides for a dry run on a CPU: BATCH, PATCH, VAL_IMAGES, VAL_SIZE,
 # HELD_IMAGES, HELD_SIZE, PROBE_STEPS, and iteration caps VAL_MAX_ITER and HELD_MAX_ITER (default:
 # none, every validation fixed point to its tolerance).
 set -u
 dir=${1:?usage: train_deq_gpu.sh DIR TRAIN_SECONDS [DEVICE]}
 budget=${2:?usage: train_deq_gpu.sh DIR TRAIN_SECONDS [DEVICE]}
 device=${3:-cuda}
+total=${TOTAL_SECONDS:-$budget}
 batch=${BATCH:-32}
 patch=${PATCH:-64}
 val_images=${VAL_IMAGES:-8}
@@ -83,7 +86,7 @@ while read -r model alpha kernels lr lr_min; do
         # 30% of the time to validations, the final export and the slower steps of a trained
         # model (its fixed points take more evaluations): with 20%, all four runs on an H200
         # stopped at 73-97% of their steps (results/protocol.md, "Trained further on a GPU")
-        steps=$(python3 -c "print(max(10, int(0.7 * $budget / $per_step)))")
+        steps=$(python3 -c "print(max(10, int(0.7 * $total / $per_step)))")
         every=$(python3 -c "print(max(5, 5 * round($steps / 30)))")
         echo "$steps $every" >"$dir/runs/gpu_$model.steps"
         echo "$model: $per_step s per step side by side -> --steps $steps, validated every $every"
