@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from benchmark.data.paths import PROJECT_ROOT
 from benchmark.device import describe_device
+from benchmark.networks.registry import sha256
 
 # Resumable training runs (state, best checkpoint, metrics), one folder per run.
 RUNS_DIR = PROJECT_ROOT / "training_runs"
@@ -262,6 +263,12 @@ def best_weights(run, model, validate_fn, step, elapsed):
         run.keep_if_best(model, step, val, elapsed)
         run.log_validation(step, val)
     return run.best()
+
+
+def named_with_hash(name, path=None):
+    """``"<name> (SHA-256 <hex>)"``: how a provenance file names the weights a run started from,
+    the hash of ``path`` (default: ``name`` itself, a path) pinning the version of that file."""
+    return f"{name} (SHA-256 {sha256(name if path is None else path)})"
 
 
 def run_provenance(best, step, steps, elapsed, device, validate_every):

@@ -21,7 +21,7 @@ import torch
 
 from benchmark.device import select_device
 from benchmark.maths.metrics import psnr
-from benchmark.networks.registry import WEIGHTS_DIR, run_weights, sha256, write_checkpoint
+from benchmark.networks.registry import WEIGHTS_DIR, run_weights, write_checkpoint
 from benchmark.networks.regularizers import REDPotential
 from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
 from benchmark.training.loop import (
@@ -31,6 +31,7 @@ from benchmark.training.loop import (
     best_weights,
     check_schedule_arguments,
     describe_schedule,
+    named_with_hash,
     run_provenance,
     schedule,
     train,
@@ -99,7 +100,7 @@ def train_and_export(model, loss_fn, make_validate, args, command, provenance, d
     validate = make_validate(crops)
     if args.init is not None:
         model.load_state_dict(run_weights(args.init))
-        provenance = {**provenance, "initialisation": f"{args.init} (SHA-256 {sha256(args.init)})"}
+        provenance = {**provenance, "initialisation": named_with_hash(args.init)}
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     learning_rate, average = schedule(args, model)

@@ -47,7 +47,6 @@ from benchmark.networks.registry import (
     find_checkpoint,
     load_checkpoint,
     run_weights,
-    sha256,
     write_checkpoint,
 )
 from benchmark.networks.regularizers import REDPotential
@@ -60,6 +59,7 @@ from benchmark.training.loop import (
     best_weights,
     check_schedule_arguments,
     describe_schedule,
+    named_with_hash,
     run_provenance,
     schedule,
     train,
@@ -203,10 +203,10 @@ def main(argv=None):
     if args.init is None:
         init = find_checkpoint("red", "none", 0, stage="denoiser")
         model.load_state_dict(load_checkpoint(init["path"], init["sha256"]))
-        initialisation = f"{init['file']} (SHA-256 {init['sha256']})"
+        initialisation = named_with_hash(init["file"], init["path"])
     else:
         model.load_state_dict(run_weights(args.init))
-        initialisation = f"{args.init} (SHA-256 {sha256(args.init)})"
+        initialisation = named_with_hash(args.init)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     run = ResumableRun(run_dir)
