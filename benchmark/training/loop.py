@@ -90,25 +90,6 @@ class ResumableRun:
                 writer.writeheader()
             writer.writerow(row)
 
-    def log_validation(self, step, val):
-        """Write ``val`` into the validation column of the last row of ``metrics.csv`` when that
-        row is step ``step`` (a run stopped by its time limit validates its final weights after
-        that step's row was written); the file is replaced atomically."""
-        if not self.log_path.is_file():
-            return
-        with open(self.log_path, newline="") as f:
-            reader = csv.DictReader(f)
-            fieldnames, rows = reader.fieldnames, list(reader)
-        if not rows or int(rows[-1]["step"]) != step:
-            return
-        rows[-1]["val_psnr"] = round(val, 3)
-        partial = self.log_path.with_suffix(".csv.part")
-        with open(partial, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fieldnames)
-            writer.writeheader()
-            writer.writerows(rows)
-        partial.replace(self.log_path)
-
     def validated_at(self, step):
         """Whether the last row of ``metrics.csv`` (the latest step trained) is step ``step``
         with a validation PSNR."""
@@ -206,10 +187,11 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
     beside it in ``metrics.csv`` (for example the share of converged fixed points).
 
     Saves ``run`` every ``checkpoint_every`` seconds, validates every ``validate_every`` steps and
-    at the end (keeping the best validated weights in ``run.best_path``), and stops early (after
-    saving) when ``max_seconds`` of this call have passed. ``learning_rate`` (a function of the
-    0-based step, e.g. :func:`cosine_learning_rate`) sets the optimiser's rate before every step,
-    overriding the one a resumed optimiser state carries; ``None`` keeps the optimiser's.
+    at its last step (keeping the best validated weights in ``run.best_path``), and stops early
+    (its last step then: validated and saved) when ``max_seconds`` of this call have passed.
+    ``learning_rate`` (a function of the 0-based step, e.g. :func:`cosine_learning_rate`) sets the
+    optimiser's rate before every step, overriding the one a resumed optimiser state carries;
+    ``None`` keeps the optimiser's.
     ``average`` (a :class:`WeightAverage` of ``model``) is updated after every step, and then it,
     not ``model``, is validated and kept as the best weights. Returns ``(step, elapsed_seconds)``.
     """
@@ -232,7 +214,9 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
                 average.update(model)
             step += 1
             elapsed = base + time.perf_counter() - start
-            val = validate_fn(validated) if step % validate_every == 0 or step == steps else None
+            out_of_time = max_seconds is not None and time.perf_counter() - start > max_seconds
+            last = step == steps or out_of_time
+            val = validate_fn(validated) if step % validate_every == 0 or last else None
             if val is not None:
                 run.keep_if_best(validated, step, val, elapsed)
             run.log({"step": step, "elapsed_s": round(elapsed, 1), "loss": loss.item(),
@@ -241,8 +225,7 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
             bar.set_postfix(loss=f"{loss.item():.2e}",
                             val=("-" if val is None else f"{val:.2f}"))
             bar.update(1)
-            out_of_time = max_seconds is not None and time.perf_counter() - start > max_seconds
-            if time.perf_counter() - last_save > checkpoint_every or step == steps or out_of_time:
+            if time.perf_counter() - last_save > checkpoint_every or last:
                 run.save(model, optimizer, sampler, step, elapsed, average)
                 last_save = time.perf_counter()
             if out_of_time:
@@ -251,17 +234,15 @@ def train(model, optimizer, sampler, loss_fn, validate_fn, run, steps, batch,
 
 
 def best_weights(run, model, validate_fn, step, elapsed):
-    """Validate the final weights unless the run's last step already was (and log that
-    validation in the step's row of ``metrics.csv``), then return the run's best validated
-    weights.
+    """Validate the final weights unless the run's last step already was (:func:`train`
+    validates its last step; a run with no step trained was not), then return the run's best
+    validated weights.
 
     :return: ``{"model": state dict, "step", "val_psnr", "elapsed"}``: the final weights when no
         earlier validation beat them.
     """
     if not run.validated_at(step):
-        val = validate_fn(model)
-        run.keep_if_best(model, step, val, elapsed)
-        run.log_validation(step, val)
+        run.keep_if_best(model, step, validate_fn(model), elapsed)
     return run.best()
 
 
