@@ -1,6 +1,7 @@
 """DEQ-MD on set3c in one (kernel, alpha) setting: PSNR and SSIM of each image.
 
     python scripts/deqmd_per_image.py --kernel motion --alpha 100 [--solver lbfgs|mirror]
+        [--symmetry flip|d4|none]
         [--tol T] [--max-iter N] [--device auto] [--images butterfly] [--trace 100]
         [--weights-dir benchmark/networks/weights]
 
@@ -20,7 +21,7 @@ import argparse
 import time
 
 from benchmark.algorithms.composite import CompositeObjective
-from benchmark.algorithms.deqmd import DEFAULT_SOLVER, SOLVERS, make_solver
+from benchmark.algorithms.deqmd import DEFAULT_SOLVER, DEFAULT_SYMMETRY, SOLVERS, make_solver
 from benchmark.algorithms.equilibrium import fixed_point_residual
 from benchmark.data.images import SET3C_NAMES, load_set3c
 from benchmark.data.problem import make_problem
@@ -29,6 +30,7 @@ from benchmark.maths.metrics import psnr, ssim
 from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import KERNEL_NAMES
 from benchmark.networks.registry import WEIGHTS_DIR, load_regularizer
+from benchmark.networks.symmetry import GROUPS, symmetrized
 
 
 def main():
@@ -37,6 +39,7 @@ def main():
     parser.add_argument("--alpha", type=float, default=100.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(SOLVERS))
+    parser.add_argument("--symmetry", default=DEFAULT_SYMMETRY, choices=sorted(GROUPS))
     parser.add_argument("--tol", type=float, default=None, help="default: the solver's")
     parser.add_argument("--max-iter", type=int, default=None, help="default: the solver's")
     parser.add_argument("--device", default="auto")
@@ -54,10 +57,10 @@ def main():
     model, record = load_regularizer("red", args.kernel, args.alpha, device,
                                      weights_dir=args.weights_dir)
     print(f"set3c {args.kernel} alpha={args.alpha:g} seed={args.seed}, weights {record['file']}, "
-          f"solver {args.solver}")
+          f"solver {args.solver}, symmetry {args.symmetry}")
 
     start = time.perf_counter()
-    potential = CompositeObjective(y, operator, model)
+    potential = CompositeObjective(y, operator, symmetrized(model, args.symmetry))
     solver = make_solver(args.solver, potential, initial_point(y, operator), args.tol,
                          args.max_iter)
     while solver.stop_reason is None:

@@ -13,11 +13,15 @@ evaluations per image and how many fixed points met the solver's tolerance. Neve
 R_\theta(x)` (solved as :math:`w^{-1} \mathrm{KL} + R_\theta`, the same stationary points), one
 line per ``w``: whether a model's regularisation strength suits a kernel (``w = 1`` is DEQ-MD).
 
+``--symmetry`` averages the learned potential over a group of image symmetries
+(:mod:`benchmark.networks.symmetry`; ``none`` is the network itself), one line per group.
+
 ``--tv-md`` also prints TV-MD (the weight of ``benchmark.algorithms.presets`` for this alpha, its
 benchopt defaults) on the same problems: the model-based reference that DEQ-MD should beat.
 """
 
 import argparse
+import time
 
 from benchmark.algorithms.deqmd import DEFAULT_SOLVER, SOLVERS, reconstruct
 from benchmark.algorithms.presets import tuned_lambda
@@ -27,6 +31,7 @@ from benchmark.maths.metrics import psnr
 from benchmark.maths.physics import KERNEL_NAMES, get_kernel
 from benchmark.networks.registry import run_weights
 from benchmark.networks.regularizers import REDPotential
+from benchmark.networks.symmetry import GROUPS, symmetrized
 from benchmark.training.crops import cbsd432_split, validation_crops
 from benchmark.training.train_deq import validation_problems
 
@@ -47,6 +52,8 @@ def main():
     parser.add_argument("--device", default="auto")
     parser.add_argument("--reg-weights", type=float, nargs="+", default=[1.0],
                         help="weights w of the regulariser, KL + w R (default 1: DEQ-MD)")
+    parser.add_argument("--symmetry", nargs="+", choices=sorted(GROUPS), default=["none"],
+                        help="groups the potential is averaged over (default none: DEQ-MD)")
     parser.add_argument("--tv-md", action="store_true",
                         help="also print TV-MD's PSNR on the same problems")
     args = parser.parse_args()
@@ -67,19 +74,23 @@ def main():
         model = REDPotential()
         model.load_state_dict(run_weights(path))
         model.to(device).eval().requires_grad_(False)
-        for weight in args.reg_weights:
+        for symmetry, weight in [(s, w) for s in args.symmetry for w in args.reg_weights]:
             scores, evaluations, converged = [], [], 0
+            start = time.perf_counter()
             for y, operator in problems:
-                result = reconstruct(y, operator, model, args.solver, max_iter=args.max_iter,
-                                     data_weight=1.0 / weight)
+                result = reconstruct(y, operator, symmetrized(model, symmetry), args.solver,
+                                     max_iter=args.max_iter, data_weight=1.0 / weight)
                 scores.append(float(psnr(result.x, crops).mean()))
                 evaluations.append(float(result.evaluations.float().mean()))
                 converged += int(result.converged.sum())
-            label = path if args.reg_weights == [1.0] else f"{path} (reg weight {weight:g})"
+            label = path + "".join(
+                [f" (symmetry {symmetry})" if args.symmetry != ["none"] else "",
+                 f" (reg weight {weight:g})" if args.reg_weights != [1.0] else ""])
             print(f"{label}: mean {sum(scores) / len(scores):.3f} dB "
                   f"({per_kernel_text(args.kernels, scores)}); "
                   f"{sum(evaluations) / len(evaluations):.0f} evaluations per image; "
-                  f"{converged}/{len(scores) * crops.shape[0]} met tol")
+                  f"{converged}/{len(scores) * crops.shape[0]} met tol; "
+                  f"{time.perf_counter() - start:.0f} s")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ class Solver(BregmanSolver):
         "noise_level_init": [FROM_PRESET],
         "denoiser_weight": [FROM_PRESET],
         "backtracking": [False],
+        "symmetry": ["none"],
         "tol": [1e-7],
         "max_iter": [1000],
         "device": ["auto"],

@@ -21,6 +21,7 @@ class Solver(BregmanSolver):
         "tau": [FROM_PRESET],
         "tau_init": [FROM_PRESET],
         "backtracking": [False],
+        "symmetry": ["none"],
         "tol": [1e-7],
         "max_iter": [1000],
         "device": ["auto"],

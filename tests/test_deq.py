@@ -26,6 +26,7 @@ from benchmark.networks.regularizers import (
     count_parameters,
     load_authors_state_dict,
 )
+from benchmark.networks.symmetry import SymmetrizedPotential
 
 
 @pytest.fixture
@@ -161,16 +162,19 @@ def test_weights_round_trip_and_errors(tmp_path, tiny_red):
         load_checkpoint(tmp_path / "red_all_a60.pt", record["sha256"])
 
 
-@pytest.mark.parametrize("solver_name, rule", [("lbfgs", "fixed-point residual < 1e-05"),
-                                               ("mirror", "relative change < 2.5e-05")])
-def test_deqmd_solver_file_runs_each_fixed_point_solver_to_its_rule(solver_name, rule):
+@pytest.mark.parametrize("solver_name, symmetry, rule", [
+    ("lbfgs", "flip", "fixed-point residual < 1e-05"),
+    ("lbfgs", "none", "fixed-point residual < 1e-05"),
+    ("mirror", "flip", "relative change < 2.5e-05")])
+def test_deqmd_solver_file_runs_each_fixed_point_solver_to_its_rule(solver_name, symmetry, rule):
     path = Path(__file__).resolve().parents[1] / "solvers" / "deqmd.py"
     spec = importlib.util.spec_from_file_location("solver_deqmd", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     x, names = smooth_random_images(1, 32, seed=0)
     data = make_problem(x, names, "gaussian", 60, seed=0)
-    solver = module.Solver.get_instance(solver=solver_name, max_iter=3000, device="cpu")
+    solver = module.Solver.get_instance(solver=solver_name, symmetry=symmetry, max_iter=3000,
+                                        device="cpu")
     solver.set_objective(y=data["y"], kernel=data["kernel"], alpha=data["alpha"])
     calls = []
     solver.run(lambda: calls.append(1) or True)
@@ -179,5 +183,10 @@ def test_deqmd_solver_file_runs_each_fixed_point_solver_to_its_rule(solver_name,
     # one recorded point per iteration, plus the start
     assert len(calls) == solver.algorithm.iterations + 1
     if solver_name == "lbfgs":
-        potential = CompositeObjective(solver.y, solver.operator, solver.model)
-        assert float(fixed_point_residual(out, potential(out, None)[1]).max()) < 1e-5
+        # the fixed point of the potential averaged over the group, and of no other
+        averaged = SymmetrizedPotential(solver.model, "flip")
+        residuals = {name: float(fixed_point_residual(
+            out, CompositeObjective(solver.y, solver.operator, regularizer)(out, None)[1]).max())
+            for name, regularizer in (("none", solver.model), ("flip", averaged))}
+        assert residuals[symmetry] < 1e-5
+        assert residuals["flip" if symmetry == "none" else "none"] > 1e-5

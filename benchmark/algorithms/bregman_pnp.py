@@ -52,6 +52,7 @@ from benchmark.algorithms.mirror_descent import (
 from benchmark.maths.mirror import MirrorState, initial_point
 from benchmark.maths.poisson import EPS, bregman_divergence
 from benchmark.networks.bregman_denoiser import ScorePotential, bregman_gradient_step
+from benchmark.networks.symmetry import check_symmetry_name, symmetrized
 
 LOWER = 1e-3
 
@@ -90,8 +91,9 @@ class _BregmanPnPIterations:
     ``first_state`` (``None``: the driver evaluates :math:`F` at the start)."""
 
     def __init__(self, y, operator, denoiser, parameters, backtracking=False, tol=1e-7,
-                 max_iter=1000, eta=0.1, shrink=0.9, eps=EPS):
+                 max_iter=1000, eta=0.1, shrink=0.9, eps=EPS, symmetry="none"):
         self.y, self.operator, self.denoiser, self.eps = y, operator, denoiser, eps
+        self.symmetry = check_symmetry_name(symmetry)
         self.data = CompositeObjective(y, operator, eps=eps)
         self.parameters, self.backtracking = parameters, backtracking
         self.tol, self.max_iter, self.eta, self.shrink = tol, max_iter, eta, shrink
@@ -138,12 +140,17 @@ class _BregmanPnPIterations:
     def first_state(self, x, lam, tau):
         return None
 
+    def score(self, noise_level):
+        r"""The potential :math:`g_\gamma` of the denoiser at ``noise_level``, averaged over the
+        group ``symmetry`` (:mod:`benchmark.networks.symmetry`; ``"none"``: the denoiser's own)."""
+        return symmetrized(ScorePotential(self.denoiser, noise_level), self.symmetry)
+
 
 class BregmanRED(_BregmanPnPIterations):
     r"""B-RED: mirror descent on :math:`F = \lambda\,\mathrm{KL}(y, A\cdot) + g_\gamma`."""
 
     def objective(self, lam, noise_level):
-        return CompositeObjective(self.y, self.operator, ScorePotential(self.denoiser, noise_level),
+        return CompositeObjective(self.y, self.operator, self.score(noise_level),
                                   data_weight=lam, eps=self.eps)
 
 
@@ -154,7 +161,7 @@ class BregmanPnP(_BregmanPnPIterations):
     def objective(self, lam, noise_level):
         weight = self.parameters.denoiser_weight
         def fun(z, index):
-            g_value, g_grad = self.denoiser.value_and_grad(z, noise_level)
+            g_value, g_grad = self.score(noise_level).value_and_grad(z)
             x = bregman_gradient_step(z, g_grad, weight).clamp(min=LOWER, max=1.0)
             data_value, data_grad = self.data.subset(index).data_fit(x)
             value = lam * data_value + weight * g_value - bregman_divergence(x, z)

@@ -2,14 +2,17 @@
 
 Parameters left at ``"preset"`` come from the solver's ``preset`` ("tuned" on CBSD68 for the shipped
 denoiser, or "paper") in :mod:`benchmark.algorithms.presets`, for the data set's alpha; a number
-overrides the preset. An alpha without an entry, and no value given, makes the solver skip with a
-message that says so (no silent default).
+overrides the preset. ``symmetry`` averages the denoiser's potential over a group of image
+symmetries (:mod:`benchmark.networks.symmetry`), as DEQ-MD's ``symmetry`` does; the presets were
+tuned with ``"none"``, the default. An alpha without an entry, and no value given, makes the
+solver skip with a message that says so (no silent default).
 """
 
 from benchmark.algorithms.bregman_pnp import BregmanPnPParameters
 from benchmark.algorithms.presets import BREGMAN_PNP_PRESETS, bregman_pnp_parameters
 from benchmark.glue.solver import CallbackSolver
 from benchmark.networks.registry import WeightsError, load_bregman_denoiser
+from benchmark.networks.symmetry import check_symmetry_name
 from benchmark.parameters import check_choice, check_choice_or_number, check_device
 
 FROM_PRESET = "preset"
@@ -18,10 +21,10 @@ FROM_PRESET = "preset"
 class BregmanSolver(CallbackSolver):
     """A :class:`~benchmark.glue.solver.CallbackSolver` that runs ``algorithm_class`` (B-RED or
     B-PnP, built as ``algorithm_class(y, operator, denoiser, parameters, backtracking, tol,
-    max_iter)``) with the shipped Bregman score denoiser.
+    max_iter, symmetry=symmetry)``) with the shipped Bregman score denoiser.
 
-    Subclasses set ``name``, ``parameters`` (``preset``, ``backtracking``, ``tol``, ``max_iter``,
-    ``device`` and those of ``preset_parameters``), ``algorithm_class`` and
+    Subclasses set ``name``, ``parameters`` (``preset``, ``backtracking``, ``symmetry``, ``tol``,
+    ``max_iter``, ``device`` and those of ``preset_parameters``), ``algorithm_class`` and
     ``preset_parameters`` (the parameters that default to the preset).
     """
 
@@ -32,6 +35,7 @@ class BregmanSolver(CallbackSolver):
         """ValueError on a parameter outside its set of values (the allowed ones in the text)."""
         check_choice("preset", self.preset, sorted(BREGMAN_PNP_PRESETS))
         check_choice("backtracking", self.backtracking, (False, True))
+        check_symmetry_name(self.symmetry)
         check_device(self.device)
         for name in self.preset_parameters:
             check_choice_or_number(name, getattr(self, name), (FROM_PRESET,))
@@ -60,4 +64,5 @@ class BregmanSolver(CallbackSolver):
 
     def build(self):
         return self.algorithm_class(self.y, self.operator, self.denoiser, self.algorithm_parameters,
-                                    self.backtracking, self.tol, self.max_iter)
+                                    self.backtracking, self.tol, self.max_iter,
+                                    symmetry=self.symmetry)
