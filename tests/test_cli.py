@@ -17,7 +17,7 @@ from PIL import Image
 from benchmark.data.images import load_skimage_photos, smooth_random_images
 from benchmark.data.problem import make_problem
 from benchmark.maths.metrics import psnr
-from benchmark.reporting.report import protocol_link, write_report
+from benchmark.reporting.report import protocol_link, solver_labels, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHOPT = [sys.executable, "-m", "benchopt"]
@@ -215,3 +215,13 @@ def test_quickstart_runs_every_solver_with_caps_on_the_slow_ones():
     for name in ("b_red", "b_pnp"):
         assert "max_iter=" in solvers[name], f"{name} needs a cap in the quick start"
     assert config["timeout"] >= 600 and config["output"] == "quickstart"
+
+
+def test_report_labels_variants_of_a_solver_by_the_parameters_that_differ():
+    old = "deqmd[device=auto,max_iter=None,regularizer=red,solver=lbfgs,tol=None]"
+    names = pd.Series([old, old.replace("tol=None", "symmetry=flip,tol=None"),
+                       old.replace("solver=lbfgs", "solver=mirror"), "tv_md[lam=tuned,tol=1e-06]",
+                       "b_red[lam=[1, 2],max_iter=150]", old])
+    assert list(solver_labels(names)) == [
+        "deqmd[solver=lbfgs]", "deqmd[solver=lbfgs,symmetry=flip]", "deqmd[solver=mirror]",
+        "tv_md", "b_red", "deqmd[solver=lbfgs]"]

@@ -70,11 +70,30 @@ def read_runs(paths):
     return df
 
 
+def solver_parameters(name):
+    """``(bare name, {parameter: value})`` of a benchopt solver name ``bare[k=v,k=v]``."""
+    bare, _, rest = name.partition("[")
+    pairs = [item.split("=", 1) for item in re.split(r",(?=[^,=\[\]]+=)", rest.rstrip("]"))
+             if "=" in item]
+    return bare, dict(pairs)
+
+
 def solver_labels(names):
-    """The solver's bare name where it is unique in the file, its full parametrised name else."""
-    bare = names.str.split("[").str[0]
-    counts = pd.DataFrame({"bare": bare, "full": names}).drop_duplicates().groupby("bare").size()
-    return np.where(bare.map(counts) == 1, bare, names)
+    """The solver's bare name where it is unique in the file; else the bare name with the
+    parameters whose values differ between that solver's names (a parameter missing from a name,
+    one added to the solver since, counts as differing): ``deqmd`` and ``deqmd[symmetry=flip]``."""
+    parsed = {name: solver_parameters(name) for name in pd.unique(names)}
+    variants = {}
+    for bare, parameters in parsed.values():
+        variants.setdefault(bare, []).append(parameters)
+    labels = {}
+    for name, (bare, parameters) in parsed.items():
+        others = variants[bare]
+        differing = sorted({key for p in others for key in p
+                            if len({q.get(key) for q in others}) > 1})
+        shown = [f"{key}={parameters[key]}" for key in differing if key in parameters]
+        labels[name] = f"{bare}[{','.join(shown)}]" if shown else bare
+    return np.asarray([labels[name] for name in names])
 
 
 def setting_labels(df):
