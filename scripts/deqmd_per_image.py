@@ -1,7 +1,7 @@
 """DEQ-MD on set3c in one (kernel, alpha) setting: PSNR and SSIM of each image.
 
     python scripts/deqmd_per_image.py --kernel motion --alpha 100 [--solver lbfgs|mirror]
-        [--symmetry flip|d4|none]
+        [--symmetry none|flip|d4]
         [--tol T] [--max-iter N] [--device auto] [--images butterfly] [--trace 100]
         [--weights-dir benchmark/networks/weights]
 

@@ -9,8 +9,8 @@ itself, where the shipped weights were trained; ``mirror`` the paper's iteration
 (relative change < 2.5e-5, an early-stopped iterate), kept by name for reproduction. ``symmetry``
 averages the learned potential over a group of image symmetries at test time
 (``benchmark/networks/symmetry.py``): ``"none"`` (default: the network alone, the paper's
-DEQ-MD), ``"flip"`` (the image and its mirror, about 1.3 to 2 times the time), ``"d4"`` (the 8
-symmetries of the square, about 4 to 5 times). ``tol`` and
+DEQ-MD), ``"flip"`` (the image and its mirror, about 1.3 to 2.7 times the time), ``"d4"`` (the 8
+symmetries of the square, about 4 to 7 times). ``tol`` and
 ``max_iter`` default to the solver's own (``benchmark.algorithms.deqmd.DEFAULT_TOL`` /
 ``DEFAULT_MAX_ITER``). Networks in
 ``benchmark/networks/regularizers.py``; weights chosen by (regularizer, the objective's

@@ -159,9 +159,9 @@ class BregmanPnP(_BregmanPnPIterations):
     :math:`F = \lambda f + \phi_\gamma`."""
 
     def objective(self, lam, noise_level):
-        weight = self.parameters.denoiser_weight
+        weight, score = self.parameters.denoiser_weight, self.score(noise_level)
         def fun(z, index):
-            g_value, g_grad = self.score(noise_level).value_and_grad(z)
+            g_value, g_grad = score.value_and_grad(z)
             x = bregman_gradient_step(z, g_grad, weight).clamp(min=LOWER, max=1.0)
             data_value, data_grad = self.data.subset(index).data_fit(x)
             value = lam * data_value + weight * g_value - bregman_divergence(x, z)

@@ -44,7 +44,7 @@ SOLVERS = {"mirror": paper_iteration, "lbfgs": ProjectedLBFGS}
 DEFAULT_SOLVER = "lbfgs"
 # The group of image symmetries the learned potential is averaged over at test time
 # (benchmark.networks.symmetry): by default none, the network alone, the paper's DEQ-MD; "flip"
-# and "d4" validate higher at 1.3 to 5 times the time (results/protocol.md, "A symmetrised
+# and "d4" validate higher at 1.3 to 7 times the time (results/protocol.md, "A symmetrised
 # regulariser").
 DEFAULT_SYMMETRY = "none"
 DEFAULT_TOL = {"mirror": PAPER_TOL, "lbfgs": 1e-5}
