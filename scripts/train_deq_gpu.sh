@@ -20,7 +20,9 @@
 # (resume before shipping: --init names the shipped file). MODELS="red_all_a40 ..." trains only
 # those. TOTAL_SECONDS (default: TRAIN_SECONDS) sets the runs' length instead: a run longer than one
 # call (a GPU lease, say) then takes several calls of TRAIN_SECONDS with the same DIR, carried
-# from one call to the next. Environment overrides for a dry run on a CPU: BATCH, PATCH, VAL_IMAGES, VAL_SIZE,
+# from one call to the next. SYMMETRY=flip|d4 trains and validates the potential averaged over that
+# group of image symmetries (`train_deq --symmetry`); the held-out validation then prints each
+# model with none and with that group. Environment overrides for a dry run on a CPU: BATCH, PATCH, VAL_IMAGES, VAL_SIZE,
 # HELD_IMAGES, HELD_SIZE, PROBE_STEPS, and iteration caps VAL_MAX_ITER and HELD_MAX_ITER (default:
 # none, every validation fixed point to its tolerance).
 set -u
@@ -35,6 +37,9 @@ val_size=${VAL_SIZE:-128}
 held_images=${HELD_IMAGES:-4}
 held_size=${HELD_SIZE:-256}
 probe_steps=${PROBE_STEPS:-4}
+symmetry=${SYMMETRY:-none}
+held_symmetry=none
+[ "$symmetry" = none ] || held_symmetry="none $symmetry"
 val_cap=${VAL_MAX_ITER:+--validation-max-iter $VAL_MAX_ITER}
 held_cap=${HELD_MAX_ITER:+--max-iter $HELD_MAX_ITER}
 weights=benchmark/networks/weights
@@ -56,7 +61,7 @@ train() {  # model alpha kernels lr lr_min steps validate_every run_dir output [
     python3 -m benchmark.training.train_deq --alpha "$alpha" --kernels ${kernels//,/ } \
         --solver lbfgs --device "$device" --steps "$steps" --batch "$batch" --patch "$patch" \
         --lr "$lr" --lr-min "$lr_min" --train-tol 1e-4 --validate-every "$every" \
-        --init "$weights/$model.pt" --run-dir "$run" --output "$output" "$@"
+        --symmetry "$symmetry" --init "$weights/$model.pt" --run-dir "$run" --output "$output" "$@"
 }
 
 echo "probe: $probe_steps steps of each new run, side by side"
@@ -107,6 +112,7 @@ while read -r model alpha kernels lr lr_min; do
     [ -f "$dir/runs/gpu_$model.pt" ] || continue
     python3 scripts/validate_deq.py --alpha "$alpha" --kernels ${kernels//,/ } \
         --images "$held_images" --size "$held_size" --device "$device" $held_cap \
+        --symmetry $held_symmetry \
         --weights "$weights/$model.pt" "$dir/runs/gpu_$model.pt" \
         >"$dir/runs/heldout_$model.txt" 2>&1 &
 done <<<"$models"

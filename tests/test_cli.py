@@ -17,7 +17,7 @@ from PIL import Image
 from benchmark.data.images import load_skimage_photos, smooth_random_images
 from benchmark.data.problem import make_problem
 from benchmark.maths.metrics import psnr
-from benchmark.reporting.report import protocol_link, solver_labels, write_report
+from benchmark.reporting.report import protocol_link, read_runs, solver_labels, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHOPT = [sys.executable, "-m", "benchopt"]
@@ -115,6 +115,30 @@ def test_report_reads_several_result_files_as_one(benchopt_run, tmp_path):
     readme = (tmp_path / "two" / "README.md").read_text()
     assert "first.parquet` (richardson_lucy)" in readme
     assert "second.parquet` (pidsplit, tv_md)" in readme
+
+
+def test_a_later_result_file_replaces_the_runs_it_repeats(benchopt_run, tmp_path):
+    """One setting of one solver rerun (here: its PSNR moved by +1 dB) and given after the grid's
+    file: only that solver in that setting comes from the rerun, the rest from the grid."""
+    parquet = benchopt_run / "outputs" / "out.parquet"
+    df = pd.read_parquet(parquet)
+    repeated = df["solver_name"].str.startswith("tv_md") & df["dataset_name"].str.contains("gaussian")
+    assert repeated.any() and (~repeated & df["solver_name"].str.startswith("tv_md")).any()
+    rerun = df[repeated].assign(objective_psnr=df.loc[repeated, "objective_psnr"] + 1.0)
+    rerun.to_parquet(tmp_path / "rerun.parquet")
+    runs = read_runs([parquet, tmp_path / "rerun.parquet"])
+    assert len(runs) == len(df)
+    from_rerun = runs["results_file"] == str(tmp_path / "rerun.parquet")
+    assert (runs.loc[from_rerun, "solver"] == "tv_md").all()
+    assert runs.loc[from_rerun, "setting"].nunique() == 1
+    assert from_rerun.sum() == repeated.sum()
+    assert np.allclose(np.sort(runs.loc[from_rerun, "objective_psnr"]),
+                       np.sort(df.loc[repeated, "objective_psnr"] + 1.0))
+    grid_only = read_runs(parquet)
+    kept = runs.loc[~from_rerun, "objective_psnr"].to_numpy()
+    assert np.allclose(np.sort(kept), np.sort(grid_only.loc[
+        ~(grid_only["solver"].eq("tv_md") & grid_only["setting"].str.contains("gaussian")),
+        "objective_psnr"]))
 
 
 def test_report_links_the_protocol_of_its_folder_or_of_the_parent(tmp_path):

@@ -1,6 +1,7 @@
 """scripts/train_deq_gpu.sh on a CPU, one model, tiny sizes: the length of the run it starts comes
 from its probe, the run stops at its time budget, and a second call continues it from its
-checkpoint instead of starting again."""
+checkpoint instead of starting again; with SYMMETRY=flip it trains and validates the symmetrised
+potential."""
 
 import csv
 import json
@@ -16,7 +17,7 @@ from benchmark.data.paths import PROJECT_ROOT
 SCRIPT = PROJECT_ROOT / "scripts" / "train_deq_gpu.sh"
 TINY = {"MODELS": "red_all_a40", "BATCH": "1", "VAL_IMAGES": "1", "VAL_SIZE": "64",
         "VAL_MAX_ITER": "3", "HELD_IMAGES": "1", "HELD_SIZE": "64", "HELD_MAX_ITER": "3",
-        "PROBE_STEPS": "2", "OMP_NUM_THREADS": "1"}
+        "PROBE_STEPS": "2", "OMP_NUM_THREADS": "1", "SYMMETRY": "flip"}
 
 
 def run_script(folder, seconds, total):
@@ -53,8 +54,11 @@ def test_the_gpu_training_script_stops_at_its_budget_and_resumes(tmp_path):
     record = json.loads((tmp_path / "runs" / "gpu_red_all_a40.json").read_text())
     assert record["steps_trained"] == len(first) and not record["complete"]
     assert f"--steps {steps}" in record["command"] and record["alpha"] == 40
+    assert record["symmetry"] == "flip"
     heldout = (tmp_path / "runs" / "heldout_red_all_a40.txt").read_text()
-    assert "red_all_a40.pt: mean" in heldout and "gpu_red_all_a40.pt: mean" in heldout
+    for weights in ("/red_all_a40.pt", "/gpu_red_all_a40.pt"):
+        for symmetry in ("none", "flip"):
+            assert f"{weights} (symmetry {symmetry}): mean" in heldout, heldout
 
     probe = (tmp_path / "probe" / "red_all_a40" / "metrics.csv").read_bytes()
     out = run_script(tmp_path, 4, total)

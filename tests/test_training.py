@@ -9,9 +9,15 @@ import pytest
 import torch
 from conftest import real_data
 
-from benchmark.networks.registry import WEIGHTS_DIR, load_checkpoint
+from benchmark.algorithms.deqmd import reconstruct
+from benchmark.maths.metrics import psnr
+from benchmark.maths.mirror import initial_point
+from benchmark.maths.physics import get_kernel
+from benchmark.networks.registry import WEIGHTS_DIR, load_checkpoint, load_regularizer
+from benchmark.networks.regularizers import REDPotential
+from benchmark.networks.symmetry import symmetrized
 from benchmark.training import train_bregman_denoiser, train_denoiser, train_deq
-from benchmark.training.crops import PatchSampler, cbsd432_split
+from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
 from benchmark.training.loop import (
     ResumableRun,
     WeightAverage,
@@ -262,3 +268,55 @@ def test_entry_points_export_their_best_weights_with_provenance(tmp_path, monkey
         assert record["validation_psnr"] == round(best["val_psnr"], 3)
         weights = load_checkpoint(path, record["sha256"])
         assert all(torch.equal(weights[k], best["model"][k]) for k in weights)
+
+
+def test_the_training_loss_with_flip_is_that_of_the_mirror_symmetric_method(small_problem):
+    """With the Gaussian kernel (left-right symmetric) the problem of the mirrored images is the
+    mirror of the problem: the JFB loss and its weight gradient are the same on both with
+    ``symmetry="flip"`` (the fixed point, the step and the loss are those of R averaged over the
+    mirror), and not with the network alone."""
+    clean, y, operator = small_problem
+    model, _ = load_regularizer("red", "gaussian", 60)
+
+    def loss_and_gradient(clean, y, symmetry):
+        loss, extras, _ = train_deq.jfb_loss(model, clean, y, operator, initial_point(y, operator),
+                                             "lbfgs", 1e-5, 1000, symmetry)
+        assert extras["converged"] == 1.0
+        weight = model.net.in_conv.weight
+        (gradient,) = torch.autograd.grad(loss, weight)
+        return float(loss.detach()), gradient
+
+    for symmetry, same in (("flip", True), ("none", False)):
+        loss, gradient = loss_and_gradient(clean, y, symmetry)
+        mirrored_loss, mirrored_gradient = loss_and_gradient(clean.flip(-1), y.flip(-1), symmetry)
+        gap = abs(loss - mirrored_loss) / loss
+        if same:
+            assert gap < 1e-4 and torch.allclose(gradient, mirrored_gradient, rtol=1e-2,
+                                                 atol=1e-3 * gradient.abs().max())
+        else:
+            assert gap > 1e-3, (symmetry, gap)
+
+
+def test_train_deq_validates_and_records_the_symmetrised_potential(tmp_path, monkeypatch):
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("CBSD432")))
+    output = tmp_path / "flip.pt"
+    train_deq.main(["--alpha", "60", "--kernels", "gaussian", "--steps", "1", "--batch", "1",
+                    "--patch", "64", "--train-max-iter", "3", "--validation-images", "1",
+                    "--validation-size", "64", "--validation-max-iter", "20", "--device", "cpu",
+                    "--symmetry", "flip", "--validate-every", "1", "--init",
+                    str(WEIGHTS_DIR / "red_all_a60.pt"), "--run-dir", str(tmp_path / "run"),
+                    "--output", str(output)])
+    record = json.loads(output.with_suffix(".json").read_text())
+    assert record["symmetry"] == "flip" and "symmetry 'flip'" in record["validation"]
+    model = REDPotential()
+    model.load_state_dict(load_checkpoint(output, record["sha256"]))
+    model.requires_grad_(False)
+    crops = validation_crops(cbsd432_split()[1][:1], 64)
+    ((y, operator),) = train_deq.validation_problems(crops, [get_kernel("gaussian")], 60)
+
+    def validation(symmetry):
+        result = reconstruct(y, operator, symmetrized(model, symmetry), "lbfgs", max_iter=20)
+        return float(psnr(result.x, crops).mean())
+
+    flip, alone = validation("flip"), validation("none")
+    assert abs(record["validation_psnr"] - flip) < 1e-3 < abs(flip - alone)

@@ -4,7 +4,8 @@
         [--out results] [--benchmark .]
 
 Several result files (for instance a grid run first, then new solvers on the same settings) are
-read as one. Writes, from the last recorded point of every run (averaged over repetitions):
+read as one; a solver's runs of a setting in a later file replace its runs of that setting in the
+earlier files (a setting rerun with more time after a timeout, given after the grid's file). Writes, from the last recorded point of every run (averaged over repetitions):
 
 - ``psnr.md`` and ``ssim.md``: rows are solvers, columns are settings (dataset, kernel, alpha), the
   best value of each column in bold, and a mean column;
@@ -59,14 +60,17 @@ METRICS = {"psnr": ("objective_psnr", "PSNR (dB)", "{:.2f}"),
 
 def read_runs(paths):
     """The benchopt result files as one frame, with ``solver``, ``setting`` and ``results_file``
-    labels added. ``paths`` is one path or a list of them."""
+    labels added. ``paths`` is one path or a list of them; where a solver (its full benchopt
+    name) ran a setting in several files, only the runs of the last of those files are kept."""
     from benchopt.results import read_results  # noqa: PLC0415 (benchopt in library code)
 
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    df = pd.concat([read_results(path).assign(results_file=str(path)) for path in paths],
-                   ignore_index=True)
-    df["solver"] = solver_labels(df["solver_name"])
+    df = pd.concat([read_results(path).assign(results_file=str(path), file_order=order)
+                    for order, path in enumerate(paths)], ignore_index=True)
     df["setting"] = setting_labels(df)
+    latest = df.groupby(["solver_name", "setting"])["file_order"].transform("max")
+    df = df[df["file_order"] == latest].drop(columns="file_order").reset_index(drop=True)
+    df["solver"] = solver_labels(df["solver_name"])
     return df
 
 

@@ -15,6 +15,11 @@ that met the tolerance (``converged``) and their mean number of network evaluati
 network starts from the pre-trained gradient-step denoiser
 (``benchmark/networks/weights/red_denoiser.pt``).
 
+``--symmetry flip|d4`` trains the network inside the potential averaged over a group of image
+symmetries, :math:`R_G(x) = \frac{1}{|G|}\sum_g R_\theta(T_g x)`
+(:mod:`benchmark.networks.symmetry`): the fixed points, the loss and the validation are those of
+DEQ-MD run with ``symmetry`` at test time, so what is trained is what is used.
+
 Resumable (``--run-dir``), logged to ``metrics.csv``. The weights are exported to
 ``benchmark/networks/weights/red_<kernel or all>_a<alpha>.pt`` with a provenance file whose
 validation PSNR is that of DEQ-MD reconstructions of held-out CBSD432 centre crops.
@@ -50,6 +55,7 @@ from benchmark.networks.registry import (
     write_checkpoint,
 )
 from benchmark.networks.regularizers import REDPotential
+from benchmark.networks.symmetry import GROUPS, symmetrized
 from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
 from benchmark.training.fixed_point_pool import FixedPointPool
 from benchmark.training.loop import (
@@ -70,12 +76,13 @@ from benchmark.training.loop import (
 VALIDATE_EVERY = 25
 
 
-def jfb_loss(model, clean, y, operator, start, solver, tol, max_iter):
+def jfb_loss(model, clean, y, operator, start, solver, tol, max_iter, symmetry="none"):
     """The fixed point by ``solver`` from ``start`` (no graph), one mirror step with the graph,
-    the squared error to ``clean``. Returns ``(loss, extras, fixed_point)``, ``extras`` the share
-    of the batch's fixed points that met ``tol`` and their mean network evaluations."""
+    the squared error to ``clean``; the regulariser is ``model`` averaged over the group
+    ``symmetry``. Returns ``(loss, extras, fixed_point)``, ``extras`` the share of the batch's
+    fixed points that met ``tol`` and their mean network evaluations."""
     model.requires_grad_(False)
-    potential = CompositeObjective(y, operator, model)
+    potential = CompositeObjective(y, operator, symmetrized(model, symmetry))
     with torch.no_grad():
         fixed_point = make_solver(solver, potential, start, tol, max_iter).run()
     model.requires_grad_(True)
@@ -85,7 +92,7 @@ def jfb_loss(model, clean, y, operator, start, solver, tol, max_iter):
     return loss, extras, fixed_point
 
 
-def make_loss(kernels, alpha, solver, tol, max_iter, device):
+def make_loss(kernels, alpha, solver, tol, max_iter, device, symmetry):
     """JFB loss of a batch of fresh crops: a kernel drawn from ``kernels``, fresh Poisson noise,
     the fixed point from :math:`x_0`."""
     def loss_fn(model, clean):
@@ -93,18 +100,18 @@ def make_loss(kernels, alpha, solver, tol, max_iter, device):
         kernel = kernels[int(torch.randint(len(kernels), (1,)))]
         y, operator = simulate(clean, kernel, alpha, seed=int(torch.randint(2**31, (1,))))
         loss, extras, _ = jfb_loss(model, clean, y, operator, initial_point(y, operator), solver,
-                                   tol, max_iter)
+                                   tol, max_iter, symmetry)
         return loss, extras
     return loss_fn
 
 
-def make_pool_loss(pool, solver, tol, max_iter):
+def make_pool_loss(pool, solver, tol, max_iter, symmetry):
     """JFB loss of a batch of the :class:`FixedPointPool`, each solve warm-started from the
     problem's last fixed point, which is then replaced by the new one."""
     def loss_fn(model, batch):
         clean, y, operator, start = pool.problem(batch)
         loss, extras, fixed_point = jfb_loss(model, clean, y, operator, start, solver, tol,
-                                             max_iter)
+                                             max_iter, symmetry)
         pool.remember(batch, fixed_point.x)
         return loss, extras
     return loss_fn
@@ -116,14 +123,16 @@ def validation_problems(crops, kernels, alpha):
     return [simulate(crops, kernel, alpha, seed=1000 + i) for i, kernel in enumerate(kernels)]
 
 
-def make_validator(crops, kernels, alpha, solver, max_iter):
-    """Mean PSNR of DEQ-MD (``solver``, its default tolerance) over the crops and kernels."""
+def make_validator(crops, kernels, alpha, solver, max_iter, symmetry):
+    """Mean PSNR of DEQ-MD (``solver``, its default tolerance, the potential averaged over the
+    group ``symmetry``) over the crops and kernels."""
     problems = validation_problems(crops, kernels, alpha)
 
     def validate(model):
         model.eval().requires_grad_(False)
-        scores = [float(psnr(reconstruct(y, op, model, solver, max_iter=max_iter).x, crops).mean())
-                  for y, op in problems]
+        potential = symmetrized(model, symmetry)
+        scores = [float(psnr(reconstruct(y, op, potential, solver, max_iter=max_iter).x,
+                             crops).mean()) for y, op in problems]
         model.requires_grad_(True)
         return sum(scores) / len(scores)
     return validate
@@ -160,6 +169,9 @@ def main(argv=None):
                         help="train on a fixed pool of this many problems (crop, kernel, noise), "
                              "each solve warm-started from the problem's last fixed point "
                              "(lbfgs only); 0: fresh crops and noise at every step")
+    parser.add_argument("--symmetry", default="none", choices=sorted(GROUPS),
+                        help="train and validate the potential averaged over this group of image "
+                             "symmetries, as DEQ-MD's symmetry uses it (none: the network alone)")
     parser.add_argument("--validation-images", type=int, default=4)
     parser.add_argument("--validation-size", type=int, default=96)
     parser.add_argument("--validation-max-iter", type=int, default=None)
@@ -197,7 +209,8 @@ def main(argv=None):
     train_files, val_files = cbsd432_split()
     sampler = PatchSampler(train_files, args.patch, seed=args.seed)
     crops = validation_crops(val_files[:args.validation_images], args.validation_size).to(device)
-    validate = make_validator(crops, kernels, args.alpha, args.solver, args.validation_max_iter)
+    validate = make_validator(crops, kernels, args.alpha, args.solver, args.validation_max_iter,
+                              args.symmetry)
 
     model = REDPotential()
     if args.init is None:
@@ -213,9 +226,10 @@ def main(argv=None):
     learning_rate, average = schedule(args, model)
     if args.pool:
         sampler = FixedPointPool(sampler, kernels, args.alpha, args.pool, args.seed, device)
-        loss_fn = make_pool_loss(sampler, args.solver, tol, max_iter)
+        loss_fn = make_pool_loss(sampler, args.solver, tol, max_iter, args.symmetry)
     else:
-        loss_fn = make_loss(kernels, args.alpha, args.solver, tol, max_iter, device)
+        loss_fn = make_loss(kernels, args.alpha, args.solver, tol, max_iter, device,
+                            args.symmetry)
     step, elapsed = train(model, optimizer, sampler, loss_fn, validate, run, args.steps,
                           args.batch, validate_every=args.validate_every,
                           max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,
@@ -227,7 +241,7 @@ def main(argv=None):
     record = write_checkpoint(best["model"], output, {
         "regularizer": "red", "kernel": kernel_tag, "alpha": args.alpha, "stage": "deq",
         "architecture": model.architecture, "initialisation": initialisation,
-        "fixed_point_solver": args.solver,
+        "fixed_point_solver": args.solver, "symmetry": args.symmetry,
         "data": f"CBSD432 train split ({len(train_files)} images), {args.patch}x{args.patch} "
                 f"patches, batch {args.batch}, kernels {args.kernels}, "
                 f"{describe_schedule(args)}, "
@@ -240,7 +254,7 @@ def main(argv=None):
         "validation": f"DEQ-MD ({args.solver!r}, its default tolerance) on "
                       f"{args.validation_images} held-out CBSD432 centre crops "
                       f"{args.validation_size}x{args.validation_size}, mean over kernels "
-                      f"{args.kernels}",
+                      f"{args.kernels}, symmetry {args.symmetry!r}",
         "command": "python -m benchmark.training.train_deq " + " ".join(sys.argv[1:] if argv is None
                                                                else argv),
     })
