@@ -5,7 +5,8 @@
 
 Several result files (for instance a grid run first, then new solvers on the same settings) are
 read as one; a solver's runs of a setting in a later file replace its runs of that setting in the
-earlier files (a setting rerun with more time after a timeout, given after the grid's file). Writes, from the last recorded point of every run (averaged over repetitions):
+earlier files (a setting rerun with more time after a timeout, given after the grid's file).
+Writes, from the last recorded point of every run (averaged over repetitions):
 
 - ``psnr.md`` and ``ssim.md``: rows are solvers, columns are settings (dataset, kernel, alpha), the
   best value of each column in bold, and a mean column;
