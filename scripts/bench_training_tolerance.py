@@ -5,7 +5,7 @@
 
 ``train_deq`` solves each training fixed point with ``lbfgs`` to a relative fixed-point residual
 ``--train-tol`` (default 1e-5, the test-time tolerance), then backpropagates the JFB loss
-:math:`\\|T_\\theta(x^*) - x\\|^2` (:func:`benchmark.training.train_deq.jfb_loss`). A looser
+:math:`\\|T_\\theta(x^*) - x\\|^2` (:func:`benchmark.training.train_deq.deq_loss`). A looser
 tolerance costs fewer network evaluations but moves :math:`x^*` and so the gradient. For training
 batches drawn as ``train_deq`` draws them (CBSD432 train crops, a kernel per batch, fresh Poisson
 noise), every tolerance solves from the same start; the reference is the tightest tolerance.
@@ -25,13 +25,13 @@ from benchmark.maths.physics import KERNEL_NAMES, get_kernel, simulate
 from benchmark.networks.registry import run_weights
 from benchmark.networks.regularizers import REDPotential
 from benchmark.training.crops import PatchSampler, cbsd432_split
-from benchmark.training.train_deq import jfb_loss
+from benchmark.training.train_deq import deq_loss
 
 
 def weight_gradient(model, clean, y, operator, start, tol):
     """JFB loss gradient (flattened) and the fixed point, as ``train_deq`` computes them."""
     model.zero_grad(set_to_none=True)
-    loss, extras, fixed_point = jfb_loss(model, clean, y, operator, start, "lbfgs", tol, 1000)
+    loss, extras, fixed_point = deq_loss(model, clean, y, operator, start, "lbfgs", tol, 1000)
     loss.backward()
     grad = torch.cat([p.grad.flatten() for p in model.parameters()])
     return grad, fixed_point, extras["evaluations"]

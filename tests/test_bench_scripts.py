@@ -80,3 +80,19 @@ def test_a_looser_training_tolerance_costs_less_for_a_nearby_fixed_point_and_gra
     assert loose[0] < tight[0], out
     assert tight[1] == 0.0 and loose[1] < 0.05, out
     assert loose[3] > 0.9, out
+
+
+def test_more_cg_steps_bring_the_implicit_gradient_to_its_reference_and_jfb_stays_away():
+    root = real_data("CBSD432")
+    out = run_script("bench_implicit_gradient.py", "--alpha", "100", "--weights",
+                     str(ROOT / "benchmark/networks/weights/red_motion_a100.pt"), "--batches", "1",
+                     "--batch", "1", "--patch", "64", "--damping", "0.3", "--cg", "1",
+                     "--cg-reference", "15", data_root=root)
+    rows = {tuple(cells[:3]): [float(c) for c in cells[3:]]
+            for cells in (line.strip("| ").split(" | ") for line in out.splitlines()
+                          if re.match(r"\| (jfb|implicit) \|", line))}
+    jfb, one, reference = rows[("jfb", "", "")], rows[("implicit", "0.3", "1")], rows[
+        ("implicit", "0.3", "15")]
+    assert reference[0] > 0.9999 and reference[2] <= 15, out
+    assert one[2] == 1 and reference[3] < one[3], out
+    assert jfb[0] < 0.99, out

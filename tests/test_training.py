@@ -279,7 +279,7 @@ def test_the_training_loss_with_flip_is_that_of_the_mirror_symmetric_method(smal
     model, _ = load_regularizer("red", "gaussian", 60)
 
     def loss_and_gradient(clean, y, symmetry):
-        loss, extras, _ = train_deq.jfb_loss(model, clean, y, operator, initial_point(y, operator),
+        loss, extras, _ = train_deq.deq_loss(model, clean, y, operator, initial_point(y, operator),
                                              "lbfgs", 1e-5, 1000, symmetry)
         assert extras["converged"] == 1.0
         weight = model.net.in_conv.weight
@@ -320,3 +320,28 @@ def test_train_deq_validates_and_records_the_symmetrised_potential(tmp_path, mon
 
     flip, alone = validation("flip"), validation("none")
     assert abs(record["validation_psnr"] - flip) < 1e-3 < abs(flip - alone)
+
+
+def test_train_deq_with_the_implicit_gradient_logs_its_solves_and_records_it(tmp_path, monkeypatch):
+    """One step of ``--gradient implicit``: the weights move, the log has the CG steps and
+    residual of the step, the provenance names the gradient; bad CG options are refused."""
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("CBSD432")))
+    output = tmp_path / "implicit.pt"
+    start = WEIGHTS_DIR / "red_all_a60.pt"
+    train_deq.main(["--alpha", "60", "--kernels", "gaussian", "--steps", "1", "--batch", "1",
+                    "--patch", "64", "--train-max-iter", "20", "--validation-images", "1",
+                    "--validation-size", "64", "--validation-max-iter", "5", "--device", "cpu",
+                    "--gradient", "implicit", "--cg-iterations", "3", "--cg-damping", "0.2",
+                    "--lr", "1e-3", "--init", str(start), "--run-dir", str(tmp_path / "run"),
+                    "--output", str(output)])
+    record = json.loads(output.with_suffix(".json").read_text())
+    assert record["gradient"] == "implicit"
+    assert "at most 3 CG steps, damping 0.2" in record["data"]
+    with open(tmp_path / "run" / "metrics.csv") as f:
+        (row,) = list(csv.DictReader(f))
+    assert 0 < float(row["cg_iterations"]) <= 3 and 0 < float(row["cg_residual"]) < 1
+    trained, initial = load_checkpoint(output, record["sha256"]), load_checkpoint(start)
+    assert any(not torch.equal(trained[k], initial[k]) for k in initial)
+    for option, value in (("--cg-iterations", "0"), ("--cg-damping", "-1")):
+        with pytest.raises(SystemExit):
+            train_deq.main(["--alpha", "60", option, value])

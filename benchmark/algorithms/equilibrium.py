@@ -93,6 +93,13 @@ def fixed_point_residual(x, grad, tau=REFERENCE_TAU, upper=1.0):
     return relative_change(mirror_map(x, grad, tau, upper), x)
 
 
+def free_set(x, grad, upper=1.0):
+    r"""Mask of the free pixels of :math:`x` on the box :math:`[0, u]`, the complement of the
+    active set :math:`\{i : x_i \le 0, \nabla_i \Psi > 0\} \cup \{i : x_i \ge u,
+    \nabla_i \Psi < 0\}` (the pixels a descent step would push out of the box)."""
+    return ~(((x <= 0) & (grad > 0)) | ((x >= upper) & (grad < 0)))
+
+
 class ProjectedLBFGS(IterativeSolver):
     """Batched projected L-BFGS on :math:`\\Psi` over :math:`[0, 1]`, stopped by the fixed-point
     residual :math:`r_\\tau` at ``tau`` (see the module docstring for the method and the choice).
@@ -178,7 +185,7 @@ class ProjectedLBFGS(IterativeSolver):
     def _advance(self, index):
         x, grad, value = self.x[index], self.grad[index], self.value[index]
         s, y, rho = self.s[:, index], self.y[:, index], self.rho[:, index]
-        free = ~(((x <= 0) & (grad > 0)) | ((x >= 1) & (grad < 0)))
+        free = free_set(x, grad)
         direction, quasi_newton = self._direction(x, grad, s, y, rho, self.gamma[index],
                                                   free.to(x.dtype))
         new_x, new_value, new_grad, accepted = self._line_search(index, x, value, grad, direction)

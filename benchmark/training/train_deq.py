@@ -9,7 +9,11 @@ noise is drawn afresh, :math:`y = \mathcal{P}(\alpha A x)/\alpha`; the DEQ-MD fi
 default: the equilibrium itself, to a fixed-point residual of ``--train-tol``; ``mirror``: the
 paper's iteration, an early-stopped iterate), then one more mirror step :math:`T_\theta(x^*)` is
 taken with the graph and the loss :math:`\|T_\theta(x^*) - x\|^2` is backpropagated to
-:math:`\theta` (JFB, Fung et al. 2022). Validation reconstructs with the same solver, so training
+:math:`\theta` (JFB, Fung et al. 2022). ``--gradient implicit`` differentiates the loss
+:math:`\|x^* - x\|^2` exactly instead, by the implicit function theorem at the equilibrium
+(:mod:`benchmark.algorithms.implicit_differentiation`; conjugate gradients on the Hessian of
+:math:`\Psi`, at most ``--cg-iterations`` steps, logged as ``cg_iterations`` and ``cg_residual``).
+Validation reconstructs with the same solver, so training
 and test see the same point. ``metrics.csv`` logs, per step, the share of the batch's fixed points
 that met the tolerance (``converged``) and their mean number of network evaluations. The
 network starts from the pre-trained gradient-step denoiser
@@ -41,6 +45,11 @@ from benchmark.algorithms.deqmd import (
     jfb_output,
     make_solver,
     reconstruct,
+)
+from benchmark.algorithms.implicit_differentiation import (
+    DEFAULT_DAMPING,
+    implicit_direction,
+    implicit_surrogate,
 )
 from benchmark.device import select_device
 from benchmark.maths.metrics import psnr
@@ -74,44 +83,87 @@ from benchmark.training.loop import (
 # Validate every this many steps by default (a DEQ step on a CPU solves a batch of fixed points in
 # about a minute: 25).
 VALIDATE_EVERY = 25
+# Conjugate-gradient steps of --gradient implicit at most: with the damping 0.1, 10 steps give a
+# weight gradient at cosine 0.998 to that of 150 (scripts/bench_implicit_gradient.py).
+DEFAULT_CG_ITERATIONS = 10
 
 
-def jfb_loss(model, clean, y, operator, start, solver, tol, max_iter, symmetry="none"):
-    """The fixed point by ``solver`` from ``start`` (no graph), one mirror step with the graph,
-    the squared error to ``clean``; the regulariser is ``model`` averaged over the group
-    ``symmetry``. Returns ``(loss, extras, fixed_point)``, ``extras`` the share of the batch's
-    fixed points that met ``tol`` and their mean network evaluations."""
+def training_fixed_point(model, y, operator, start, solver, tol, max_iter, symmetry="none"):
+    """The fixed point by ``solver`` from ``start`` (no graph, the weights frozen) and its
+    objective, the regulariser ``model`` averaged over the group ``symmetry``. Returns
+    ``(objective, fixed_point)``."""
     model.requires_grad_(False)
-    potential = CompositeObjective(y, operator, symmetrized(model, symmetry))
+    objective = CompositeObjective(y, operator, symmetrized(model, symmetry))
     with torch.no_grad():
-        fixed_point = make_solver(solver, potential, start, tol, max_iter).run()
+        fixed_point = make_solver(solver, objective, start, tol, max_iter).run()
+    return objective, fixed_point
+
+
+def jfb_loss(model, objective, fixed_point, clean):
+    """The paper's training step: one mirror step with the graph from the fixed point, the
+    squared error of its output to ``clean``, backpropagated through that step only (JFB).
+    Returns ``(loss, extras)``."""
     model.requires_grad_(True)
-    loss = ((jfb_output(potential, fixed_point) - clean) ** 2).mean()
-    extras = {"converged": float(fixed_point.converged.float().mean()),
-              "evaluations": float(fixed_point.evaluations.float().mean())}
-    return loss, extras, fixed_point
+    return ((jfb_output(objective, fixed_point) - clean) ** 2).mean(), {}
 
 
-def make_loss(kernels, alpha, solver, tol, max_iter, device, symmetry):
-    """JFB loss of a batch of fresh crops: a kernel drawn from ``kernels``, fresh Poisson noise,
-    the fixed point from :math:`x_0`."""
+def implicit_loss(model, objective, fixed_point, clean, cg_iterations=DEFAULT_CG_ITERATIONS,
+                  damping=DEFAULT_DAMPING):
+    r"""The squared error :math:`\|x^* - x\|^2` (mean) at the fixed point, with its weight
+    gradient by implicit differentiation (:mod:`benchmark.algorithms.implicit_differentiation`,
+    ``cg_iterations`` CG steps at most, the Hessian damped by ``damping``). Returns
+    ``(loss, extras)``: ``loss`` has the error's value and the implicit gradient, ``extras`` the
+    mean CG steps and final CG residual."""
+    x_star = fixed_point.x.detach()
+    error = x_star - clean
+    direction = implicit_direction(objective, x_star, 2 * error / error.numel(), cg_iterations,
+                                   damping)
+    model.requires_grad_(True)
+    surrogate = implicit_surrogate(objective.regularizer, x_star, direction.v)
+    loss = (error ** 2).mean().double() + surrogate - surrogate.detach()
+    return loss, {"cg_iterations": float(direction.iterations.float().mean()),
+                  "cg_residual": float(direction.residual.mean())}
+
+
+# How the loss at the equilibrium is differentiated (--gradient).
+GRADIENTS = {"jfb": jfb_loss, "implicit": implicit_loss}
+
+
+def deq_loss(model, clean, y, operator, start, solver, tol, max_iter, symmetry="none",
+             gradient="jfb", cg_iterations=DEFAULT_CG_ITERATIONS, damping=DEFAULT_DAMPING):
+    """The training loss of a batch: :func:`training_fixed_point`, then the loss differentiated
+    by ``gradient`` (:data:`GRADIENTS`). Returns ``(loss, extras, fixed_point)``, ``extras`` the
+    share of the batch's fixed points that met ``tol``, their mean network evaluations, and the
+    gradient's own numbers."""
+    objective, fixed_point = training_fixed_point(model, y, operator, start, solver, tol,
+                                                  max_iter, symmetry)
+    options = ({"cg_iterations": cg_iterations, "damping": damping} if gradient == "implicit"
+               else {})
+    loss, extras = GRADIENTS[gradient](model, objective, fixed_point, clean, **options)
+    return loss, {"converged": float(fixed_point.converged.float().mean()),
+                  "evaluations": float(fixed_point.evaluations.float().mean()),
+                  **extras}, fixed_point
+
+
+def make_loss(kernels, alpha, device, **loss_options):
+    """The training loss (:func:`deq_loss` with ``loss_options``) of a batch of fresh crops: a
+    kernel drawn from ``kernels``, fresh Poisson noise, the fixed point from :math:`x_0`."""
     def loss_fn(model, clean):
         clean = clean.to(device)
         kernel = kernels[int(torch.randint(len(kernels), (1,)))]
         y, operator = simulate(clean, kernel, alpha, seed=int(torch.randint(2**31, (1,))))
-        loss, extras, _ = jfb_loss(model, clean, y, operator, initial_point(y, operator), solver,
-                                   tol, max_iter, symmetry)
+        loss, extras, _ = deq_loss(model, clean, y, operator, initial_point(y, operator),
+                                   **loss_options)
         return loss, extras
     return loss_fn
 
 
-def make_pool_loss(pool, solver, tol, max_iter, symmetry):
-    """JFB loss of a batch of the :class:`FixedPointPool`, each solve warm-started from the
-    problem's last fixed point, which is then replaced by the new one."""
+def make_pool_loss(pool, **loss_options):
+    """The training loss (:func:`deq_loss`) of a batch of the :class:`FixedPointPool`, each solve
+    warm-started from the problem's last fixed point, which is then replaced by the new one."""
     def loss_fn(model, batch):
         clean, y, operator, start = pool.problem(batch)
-        loss, extras, fixed_point = jfb_loss(model, clean, y, operator, start, solver, tol,
-                                             max_iter, symmetry)
+        loss, extras, fixed_point = deq_loss(model, clean, y, operator, start, **loss_options)
         pool.remember(batch, fixed_point.x)
         return loss, extras
     return loss_fn
@@ -172,6 +224,16 @@ def main(argv=None):
     parser.add_argument("--symmetry", default="none", choices=sorted(GROUPS),
                         help="train and validate the potential averaged over this group of image "
                              "symmetries, as DEQ-MD's symmetry uses it (none: the network alone)")
+    parser.add_argument("--gradient", default="jfb", choices=sorted(GRADIENTS),
+                        help="how the loss at the fixed point is differentiated: jfb, one mirror "
+                             "step (the paper's); implicit, the exact gradient by implicit "
+                             "differentiation with conjugate gradients")
+    parser.add_argument("--cg-iterations", type=int, default=DEFAULT_CG_ITERATIONS,
+                        help=f"CG steps at most of --gradient implicit (default "
+                             f"{DEFAULT_CG_ITERATIONS})")
+    parser.add_argument("--cg-damping", type=float, default=DEFAULT_DAMPING,
+                        help=f"damping mu of --gradient implicit: CG solves (Hessian + mu "
+                             f"diag(1/x*)) v = grad loss (default {DEFAULT_DAMPING:g})")
     parser.add_argument("--validation-images", type=int, default=4)
     parser.add_argument("--validation-size", type=int, default=96)
     parser.add_argument("--validation-max-iter", type=int, default=None)
@@ -194,6 +256,10 @@ def main(argv=None):
     check_schedule_arguments(parser, args)
     if args.validate_every < 1:
         parser.error(f"--validate-every must be at least 1, got {args.validate_every}")
+    if not args.cg_damping >= 0:
+        parser.error(f"--cg-damping must be >= 0, got {args.cg_damping:g}")
+    if args.cg_iterations < 1:
+        parser.error(f"--cg-iterations must be at least 1, got {args.cg_iterations}")
     if args.pool and args.solver != "lbfgs":
         parser.error("--pool warm-starts the equilibrium solver: it needs --solver lbfgs (the "
                      "paper's iteration stops early, so its end point depends on its start)")
@@ -224,12 +290,14 @@ def main(argv=None):
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     run = ResumableRun(run_dir)
     learning_rate, average = schedule(args, model)
+    loss_options = dict(solver=args.solver, tol=tol, max_iter=max_iter, symmetry=args.symmetry,
+                        gradient=args.gradient, cg_iterations=args.cg_iterations,
+                        damping=args.cg_damping)
     if args.pool:
         sampler = FixedPointPool(sampler, kernels, args.alpha, args.pool, args.seed, device)
-        loss_fn = make_pool_loss(sampler, args.solver, tol, max_iter, args.symmetry)
+        loss_fn = make_pool_loss(sampler, **loss_options)
     else:
-        loss_fn = make_loss(kernels, args.alpha, args.solver, tol, max_iter, device,
-                            args.symmetry)
+        loss_fn = make_loss(kernels, args.alpha, device, **loss_options)
     step, elapsed = train(model, optimizer, sampler, loss_fn, validate, run, args.steps,
                           args.batch, validate_every=args.validate_every,
                           max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,
@@ -248,7 +316,12 @@ def main(argv=None):
                 + (f"a fixed pool of {args.pool} problems (crop, kernel, noise draw), each solve "
                    f"warm-started from the problem's last fixed point" if args.pool else
                    "Poisson noise redrawn per batch")
-                + f"; training fixed points by {args.solver!r} to tol {tol:g}, cap {max_iter}",
+                + f"; training fixed points by {args.solver!r} to tol {tol:g}, cap {max_iter}"
+                + ("; the loss at the fixed point differentiated by one mirror step (JFB)"
+                   if args.gradient == "jfb" else
+                   f"; the gradient by implicit differentiation, at most "
+                   f"{args.cg_iterations} CG steps, damping {args.cg_damping:g}"),
+        "gradient": args.gradient,
         "converged_share": None if share is None else round(share, 4),
         **run_provenance(best, step, args.steps, elapsed, device, args.validate_every),
         "validation": f"DEQ-MD ({args.solver!r}, its default tolerance) on "
