@@ -22,7 +22,9 @@
 # call (a GPU lease, say) then takes several calls of TRAIN_SECONDS with the same DIR, carried
 # from one call to the next. SYMMETRY=flip|d4 trains and validates the potential averaged over that
 # group of image symmetries (`train_deq --symmetry`); the held-out validation then prints each
-# model with none and with that group. Environment overrides for a dry run on a CPU: BATCH, PATCH, VAL_IMAGES, VAL_SIZE,
+# model with none and with that group. GRADIENT=implicit [CG_DAMPING=mu] trains with the gradient by
+# implicit differentiation (`train_deq --gradient implicit --cg-damping mu`; default: JFB, the
+# paper's). Environment overrides for a dry run on a CPU: BATCH, PATCH, VAL_IMAGES, VAL_SIZE,
 # HELD_IMAGES, HELD_SIZE, PROBE_STEPS, and iteration caps VAL_MAX_ITER and HELD_MAX_ITER (default:
 # none, every validation fixed point to its tolerance).
 set -u
@@ -38,6 +40,8 @@ held_images=${HELD_IMAGES:-4}
 held_size=${HELD_SIZE:-256}
 probe_steps=${PROBE_STEPS:-4}
 symmetry=${SYMMETRY:-none}
+gradient=${GRADIENT:-jfb}
+gradient_options="--gradient $gradient${CG_DAMPING:+ --cg-damping $CG_DAMPING}"
 held_symmetry=none
 [ "$symmetry" = none ] || held_symmetry="none $symmetry"
 val_cap=${VAL_MAX_ITER:+--validation-max-iter $VAL_MAX_ITER}
@@ -61,7 +65,8 @@ train() {  # model alpha kernels lr lr_min steps validate_every run_dir output [
     python3 -m benchmark.training.train_deq --alpha "$alpha" --kernels ${kernels//,/ } \
         --solver lbfgs --device "$device" --steps "$steps" --batch "$batch" --patch "$patch" \
         --lr "$lr" --lr-min "$lr_min" --train-tol 1e-4 --validate-every "$every" \
-        --symmetry "$symmetry" --init "$weights/$model.pt" --run-dir "$run" --output "$output" "$@"
+        --symmetry "$symmetry" $gradient_options --init "$weights/$model.pt" --run-dir "$run" \
+        --output "$output" "$@"
 }
 
 echo "probe: $probe_steps steps of each new run, side by side"

@@ -1,7 +1,7 @@
 """scripts/train_deq_gpu.sh on a CPU, one model, tiny sizes: the length of the run it starts comes
 from its probe, the run stops at its time budget, and a second call continues it from its
 checkpoint instead of starting again; with SYMMETRY=flip it trains and validates the symmetrised
-potential."""
+potential, with GRADIENT=implicit the gradient by implicit differentiation."""
 
 import csv
 import json
@@ -17,7 +17,8 @@ from benchmark.data.paths import PROJECT_ROOT
 SCRIPT = PROJECT_ROOT / "scripts" / "train_deq_gpu.sh"
 TINY = {"MODELS": "red_all_a40", "BATCH": "1", "VAL_IMAGES": "1", "VAL_SIZE": "64",
         "VAL_MAX_ITER": "3", "HELD_IMAGES": "1", "HELD_SIZE": "64", "HELD_MAX_ITER": "3",
-        "PROBE_STEPS": "2", "OMP_NUM_THREADS": "1", "SYMMETRY": "flip"}
+        "PROBE_STEPS": "2", "OMP_NUM_THREADS": "1", "SYMMETRY": "flip",
+        "GRADIENT": "implicit", "CG_DAMPING": "1"}
 
 
 def run_script(folder, seconds, total):
@@ -54,7 +55,8 @@ def test_the_gpu_training_script_stops_at_its_budget_and_resumes(tmp_path):
     record = json.loads((tmp_path / "runs" / "gpu_red_all_a40.json").read_text())
     assert record["steps_trained"] == len(first) and not record["complete"]
     assert f"--steps {steps}" in record["command"] and record["alpha"] == 40
-    assert record["symmetry"] == "flip"
+    assert record["symmetry"] == "flip" and record["gradient"] == "implicit"
+    assert "CG steps, damping 1" in record["data"]
     heldout = (tmp_path / "runs" / "heldout_red_all_a40.txt").read_text()
     for weights in ("/red_all_a40.pt", "/gpu_red_all_a40.pt"):
         for symmetry in ("none", "flip"):

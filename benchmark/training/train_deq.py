@@ -1,4 +1,4 @@
-r"""Train DEQ-MD's RED regulariser end to end by Jacobian-free backpropagation.
+r"""Train DEQ-MD's RED regulariser end to end at its equilibrium (JFB, or implicit differentiation).
 
     python -m benchmark.training.train_deq --alpha 60 --kernels gaussian uniform motion \
         --steps 300 [--solver lbfgs] [--device auto]
