@@ -109,7 +109,8 @@ def test_the_implicit_gradient_is_the_derivative_of_the_loss_at_the_equilibrium(
     derivative = (loss_at(theta + eps * direction)[0] - loss_at(theta - eps * direction)[0]) / (
         2 * eps)
 
-    _, point = loss_at(theta)
+    set_weights(model, theta)
+    objective, point = training_fixed_point(model, y, operator, start, "lbfgs", 1e-11, 5000)
     x_star = point.x
     assert float(fixed_point_residual(x_star, CompositeObjective(y, operator, model)(x_star)[1])
                  .max()) < 1e-10
@@ -117,7 +118,6 @@ def test_the_implicit_gradient_is_the_derivative_of_the_loss_at_the_equilibrium(
     for name, loss_fn, options in (("implicit", implicit_loss, {"cg_iterations": 500,
                                                                  "damping": 0.0}),
                                    ("jfb", jfb_loss, {})):
-        objective, point = training_fixed_point(model, y, operator, start, "lbfgs", 1e-11, 5000)
         loss, extras = loss_fn(model, objective, point, clean, **options)
         model.zero_grad(set_to_none=True)
         loss.backward()
