@@ -70,6 +70,41 @@ def test_training_resumes_where_it_stopped(tmp_path):
     assert torch.allclose(model.weight, resumed.weight)
 
 
+def test_a_run_killed_between_two_saves_resumes_without_logging_a_step_twice(tmp_path):
+    def run_to(steps, fail_at_call=None, checkpoint_every=180.0):
+        torch.manual_seed(0)
+        model = torch.nn.Conv2d(3, 3, 3, padding=1)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+        calls = []
+
+        def loss_fn(m, x):
+            calls.append(1)
+            if len(calls) == fail_at_call:
+                raise KeyboardInterrupt
+            return ((m(x) - x) ** 2).mean()
+        train(model, optimizer, ConstantSampler(), loss_fn, lambda m: 1.0, ResumableRun(tmp_path),
+              steps, batch=2, checkpoint_every=checkpoint_every)
+        return model
+
+    run_to(2)
+    # resumed at step 2, logs step 3, then dies in step 4 before any save
+    with pytest.raises(KeyboardInterrupt):
+        run_to(5, fail_at_call=2, checkpoint_every=1e9)
+    with open(tmp_path / "metrics.csv") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == [1, 2, 3]
+    assert torch.load(tmp_path / "state.pt", weights_only=False)["step"] == 2
+    resumed = run_to(5)
+    with open(tmp_path / "metrics.csv") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == [1, 2, 3, 4, 5]
+
+    torch.manual_seed(0)
+    model = torch.nn.Conv2d(3, 3, 3, padding=1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    train(model, optimizer, ConstantSampler(), lambda m, x: ((m(x) - x) ** 2).mean(),
+          lambda m: 1.0, ResumableRun(tmp_path / "straight"), 5, batch=2)
+    assert torch.allclose(model.weight, resumed.weight)
+
+
 def test_a_cosine_schedule_sets_every_step_s_rate_also_after_a_resume(tmp_path):
     lr, lr_min, steps = 1e-2, 1e-4, 6
     expected = [lr_min + (lr - lr_min) * (1 + math.cos(math.pi * k / steps)) / 2

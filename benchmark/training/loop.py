@@ -4,8 +4,9 @@ A run lives in one folder: ``state.pt`` (model, optimiser, weight average, step,
 random states), rewritten atomically every ``checkpoint_every`` seconds and at the end;
 ``best.pt``, the weights of the best validation so far with its step and PSNR; and
 ``metrics.csv`` (one row per logged step: step, wall time, training loss, validation PSNR when
-computed). Starting a run whose folder holds ``state.pt`` resumes it; the number of steps is a
-total, not an increment.
+computed). Starting a run whose folder holds ``state.pt`` resumes it from that state, and drops the
+rows logged after it (a run killed between two saves trains those steps again); the number of steps
+is a total, not an increment.
 """
 
 import copy
@@ -54,6 +55,7 @@ class ResumableRun:
         torch.set_rng_state(state["torch_rng"])
         if average is not None:
             average.model.load_state_dict(state.get("average") or state["model"])
+        self.forget_log_after(state["step"])
         return state["step"], state["elapsed"]
 
     def save(self, model, optimizer, sampler, step, elapsed, average=None):
@@ -89,6 +91,21 @@ class ResumableRun:
             if new:
                 writer.writeheader()
             writer.writerow(row)
+
+    def forget_log_after(self, step):
+        """Drop the rows of ``metrics.csv`` logged after step ``step``: a run stopped between two
+        saves logged steps that its resume trains again."""
+        if not self.log_path.is_file():
+            return
+        with open(self.log_path, newline="") as f:
+            rows = list(csv.reader(f))
+        column = rows[0].index("step")
+        kept = rows[:1] + [row for row in rows[1:] if int(row[column]) <= step]
+        if len(kept) < len(rows):
+            partial = self.log_path.with_suffix(".csv.part")
+            with open(partial, "w", newline="") as f:
+                csv.writer(f).writerows(kept)
+            partial.replace(self.log_path)
 
     def validated_at(self, step):
         """Whether the last row of ``metrics.csv`` (the latest step trained) is step ``step``
