@@ -41,6 +41,16 @@ class ConstantSampler:
         self.generator.set_state(state["generator"])
 
 
+def trained_in_one_go(folder, steps):
+    """The model of :func:`train` run for ``steps`` steps without interruption."""
+    torch.manual_seed(0)
+    model = torch.nn.Conv2d(3, 3, 3, padding=1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    train(model, optimizer, ConstantSampler(), lambda m, x: ((m(x) - x) ** 2).mean(),
+          lambda m: 1.0, ResumableRun(folder), steps, batch=2)
+    return model
+
+
 def test_training_resumes_where_it_stopped(tmp_path):
     def run_to(steps):
         torch.manual_seed(0)
@@ -61,13 +71,7 @@ def test_training_resumes_where_it_stopped(tmp_path):
     assert float(rows[1]["val_psnr"]) == 1.0 and rows[0]["val_psnr"] == ""
 
     # the same 5 steps in one go give the same weights: resuming restores everything
-    straight = tmp_path / "straight"
-    torch.manual_seed(0)
-    model = torch.nn.Conv2d(3, 3, 3, padding=1)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    train(model, optimizer, ConstantSampler(), lambda m, x: ((m(x) - x) ** 2).mean(),
-          lambda m: 1.0, ResumableRun(straight), 5, batch=2)
-    assert torch.allclose(model.weight, resumed.weight)
+    assert torch.allclose(trained_in_one_go(tmp_path / "straight", 5).weight, resumed.weight)
 
 
 def test_a_run_killed_between_two_saves_resumes_without_logging_a_step_twice(tmp_path):
@@ -96,13 +100,7 @@ def test_a_run_killed_between_two_saves_resumes_without_logging_a_step_twice(tmp
     resumed = run_to(5)
     with open(tmp_path / "metrics.csv") as f:
         assert [int(r["step"]) for r in csv.DictReader(f)] == [1, 2, 3, 4, 5]
-
-    torch.manual_seed(0)
-    model = torch.nn.Conv2d(3, 3, 3, padding=1)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    train(model, optimizer, ConstantSampler(), lambda m, x: ((m(x) - x) ** 2).mean(),
-          lambda m: 1.0, ResumableRun(tmp_path / "straight"), 5, batch=2)
-    assert torch.allclose(model.weight, resumed.weight)
+    assert torch.allclose(trained_in_one_go(tmp_path / "straight", 5).weight, resumed.weight)
 
 
 def test_a_cosine_schedule_sets_every_step_s_rate_also_after_a_resume(tmp_path):
