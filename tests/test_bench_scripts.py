@@ -96,3 +96,10 @@ def test_more_cg_steps_bring_the_implicit_gradient_to_its_reference_and_jfb_stay
     assert reference[0] > 0.9999 and reference[2] <= 15, out
     assert one[2] == 1 and reference[3] < one[3], out
     assert jfb[0] < 0.99, out
+
+
+def test_the_cpu_memory_benchmark_prints_a_ratio_per_case_and_each_setting_s_peak_memory():
+    out = run_script("bench_cpu_memory.py", "--scale", "8", "--repeats", "1")
+    assert len(numbers_after("ratio", out)) == 5 and positive_numbers(numbers_after("ratio", out))
+    peaks = [float(m) for m in re.findall(r"peak memory, [a-z ]+: (\d+) MB", out)]
+    assert len(peaks) == 2 and positive_numbers(peaks), out
