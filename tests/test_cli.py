@@ -17,6 +17,7 @@ from PIL import Image
 from benchmark.data.images import load_skimage_photos, smooth_random_images
 from benchmark.data.problem import make_problem
 from benchmark.maths.metrics import psnr
+from benchmark.reporting import report
 from benchmark.reporting.report import protocol_link, read_runs, solver_labels, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,6 +99,23 @@ def test_report_tables_match_the_result_file_and_figures_render(benchopt_run):
         image = np.asarray(Image.open(figure).convert("RGB"), dtype=np.float32) / 255
         assert image.shape[0] > 100 and image.shape[1] > 100
         assert image.std() > 0.05, f"{figure.name} is blank"
+
+
+def test_a_report_that_fails_leaves_its_folder_as_it_was(benchopt_run, tmp_path, monkeypatch):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "psnr.md").write_text("the report before")
+    parquet = benchopt_run / "outputs" / "out.parquet"
+
+    def dataset_not_on_disk(benchmark_dir, row):
+        raise FileNotFoundError("set3c is not on disk")
+    # the tables come first; the reconstructions then need the dataset, which is missing
+    monkeypatch.setattr(report, "rebuild_problem", dataset_not_on_disk)
+    with pytest.raises(FileNotFoundError, match="not on disk"):
+        write_report(parquet, out, benchopt_run)
+    assert [p.name for p in out.rglob("*")] == ["psnr.md"]
+    assert (out / "psnr.md").read_text() == "the report before"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"], "no staging folder left"
 
 
 def test_report_reads_several_result_files_as_one(benchopt_run, tmp_path):
