@@ -39,6 +39,8 @@ val_size=${VAL_SIZE:-128}
 held_images=${HELD_IMAGES:-4}
 held_size=${HELD_SIZE:-256}
 probe_steps=${PROBE_STEPS:-4}
+# the probe's seconds per step leave its first (start-up) step out: it needs two
+[ "$probe_steps" -ge 2 ] 2>/dev/null || { echo "PROBE_STEPS must be at least 2, got $probe_steps"; exit 2; }
 symmetry=${SYMMETRY:-none}
 gradient=${GRADIENT:-jfb}
 gradient_options="--gradient $gradient${CG_DAMPING:+ --cg-damping $CG_DAMPING}"

@@ -106,21 +106,16 @@ def objective_trace(algorithm):
     return torch.stack(values)
 
 
-@pytest.mark.parametrize("method, parameters", [
-    (BregmanRED, BregmanPnPParameters(lam=1.0, lam_init=2.0, tau=5.0, init_iterations=3)),
-    (BregmanPnP, BregmanPnPParameters(lam=4.0, lam_init=2.0, denoiser_weight=0.05,
-                                      init_iterations=3)),
-])
-def test_objective_decreases_monotonically_with_backtracking(small_problem, method, parameters):
+def test_b_red_objective_decreases_monotonically_with_backtracking(small_problem):
     """Steps too long for this problem: fixed, F goes up somewhere; with backtracking it never
     does (until every image stalls at the step floor, which stops the run)."""
     _, y, operator = small_problem
-    skip = parameters.init_iterations + (method is BregmanPnP)  # phi known from B's 1st output
+    parameters = BregmanPnPParameters(lam=1.0, lam_init=2.0, tau=5.0, init_iterations=3)
 
     def main_phase_values(backtracking):
-        algorithm = method(y, operator, tiny_denoiser(), parameters, backtracking=backtracking,
-                           tol=0.0, max_iter=40)
-        return objective_trace(algorithm)[skip:], algorithm
+        algorithm = BregmanRED(y, operator, tiny_denoiser(), parameters,
+                               backtracking=backtracking, tol=0.0, max_iter=40)
+        return objective_trace(algorithm)[parameters.init_iterations:], algorithm
 
     fixed, _ = main_phase_values(False)
     assert not bool((fixed[1:] <= fixed[:-1]).all())
@@ -128,7 +123,17 @@ def test_objective_decreases_monotonically_with_backtracking(small_problem, meth
     assert bool(torch.isfinite(values).all()) and len(values) > 3
     assert bool((values[1:] <= values[:-1]).all()), values
     assert bool((values[-1] < values[0]).all())
-    assert bool((algorithm.state.tau < (parameters.tau if method is BregmanRED else 1.0)).all())
+    assert bool((algorithm.state.tau < parameters.tau).all())
+
+
+def test_b_pnp_refuses_backtracking_and_says_why(small_problem):
+    """B-PnP's denoiser is a Bregman proximal operator at step 1: its data step is fixed."""
+    _, y, operator = small_problem
+    parameters = BregmanPnPParameters(lam=4.0, lam_init=2.0, denoiser_weight=0.05,
+                                      init_iterations=3)
+    with pytest.raises(ValueError, match="B-PnP has no backtracking: its denoiser is the Bregman"):
+        BregmanPnP(y, operator, tiny_denoiser(), parameters, backtracking=True)
+    assert BregmanPnP(y, operator, tiny_denoiser(), parameters).backtracking is False
 
 
 def test_b_pnp_objective_is_data_fit_plus_denoiser_potential(small_problem):

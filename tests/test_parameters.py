@@ -93,6 +93,13 @@ def test_bregman_solvers_refuse_unknown_values_instead_of_skipping(name, paramet
         solver.skip(**problem)
 
 
+def test_b_pnp_refuses_backtracking_before_the_run(problem):
+    solver = load_solver("b_pnp").get_instance(backtracking=True)
+    with pytest.raises(ValueError, match="B-PnP has no backtracking"):
+        solver.skip(**problem)
+    assert load_solver("b_red").get_instance(backtracking=True).skip(**problem)[0] is False
+
+
 def test_lpips_left_out_in_one_line_once_and_never_downloaded(monkeypatch, tmp_path, capsys):
     import deepinv.loss.metric  # noqa: PLC0415 (heavy: deepinv)
 

@@ -29,12 +29,19 @@ the Burg entropy as mirror map, starting from :math:`x_0 = \mathrm{clip}(A^\top 
 Both run an initialisation phase (the paper's: ``init_iterations`` iterations with a stronger data
 weight ``lam_init``, a larger denoiser noise level :math:`1/\gamma = 1/50` and step ``tau_init``),
 then the main phase (:math:`1/\gamma = 1/500`). Without backtracking the step is fixed (a pixel
-whose mirror step would leave the positive orthant goes to 1, as in the authors' code); with it
-(main phase only), the step follows the shared Bregman backtracking of
+whose mirror step would leave the positive orthant goes to 1, as in the authors' code). B-RED may
+backtrack (main phase only): the step follows the shared Bregman backtracking of
 :mod:`benchmark.maths.mirror` (sufficient decrease :math:`F(x) - F(x^+) \ge (\eta/\tau) D_h(x^+,
-x)`), so :math:`F` decreases monotonically. The run stops in the main phase when
-:math:`|F(x_{k+1}) - F(x_k)| / |F(x_k)| <` ``tol`` for every image, or after ``max_iter``
-iterations in all (initialisation included).
+x)`), so :math:`F` decreases monotonically. B-PnP may not: :math:`B_\gamma` is the Bregman
+proximal operator of :math:`\phi_\gamma` at step 1, so its iteration is a Bregman proximal
+gradient step on :math:`\lambda f + \phi_\gamma` only at the data step :math:`\lambda` (the
+paper's convergence asks :math:`\lambda L_f < 1` instead); a step :math:`\tau \lambda` makes it
+one on :math:`\tau \lambda f + \phi_\gamma`, whose decrease is not the one tested, and the
+search stalled at its step floor (measured, ``results/protocol.md``). The authors' code has no
+such step either: its B-PnP mirror step uses :math:`\lambda` alone.
+
+The run stops in the main phase when :math:`|F(x_{k+1}) - F(x_k)| / |F(x_k)| <` ``tol`` for every
+image, or after ``max_iter`` iterations in all (initialisation included).
 """
 
 from dataclasses import dataclass, replace
@@ -53,8 +60,15 @@ from benchmark.maths.mirror import MirrorState, initial_point
 from benchmark.maths.poisson import EPS, bregman_divergence
 from benchmark.networks.bregman_denoiser import ScorePotential, bregman_gradient_step
 from benchmark.networks.symmetry import check_symmetry_name, symmetrized
+from benchmark.parameters import check_choice
 
 LOWER = 1e-3
+NO_BACKTRACKING = (
+    "B-PnP has no backtracking: its denoiser is the Bregman proximal operator of phi_gamma at "
+    "step 1, so its iteration minimises lam f + phi_gamma only at the data step lam (Hurault et "
+    "al. 2023 ask lam L_f < 1 instead); a step tau * lam minimises tau lam f + phi_gamma, and the "
+    "decrease of lam f + phi_gamma that backtracking tests stalls. Use backtracking=False, or "
+    "b_red with backtracking=True.")
 
 
 @dataclass(frozen=True)
@@ -95,11 +109,16 @@ class _BregmanPnPIterations:
         self.y, self.operator, self.denoiser, self.eps = y, operator, denoiser, eps
         self.symmetry = check_symmetry_name(symmetry)
         self.data = CompositeObjective(y, operator, eps=eps)
-        self.parameters, self.backtracking = parameters, backtracking
+        self.parameters, self.backtracking = parameters, self.check_backtracking(backtracking)
         self.tol, self.max_iter, self.eta, self.shrink = tol, max_iter, eta, shrink
         self.iterations = 0
         self.stop_reason = None
         self.phase = self.start_phase(initial_point(y, operator, LOWER))
+
+    @classmethod
+    def check_backtracking(cls, backtracking):
+        """``backtracking`` if the method takes that value, else a ValueError that says why."""
+        return check_choice("backtracking", backtracking, (False, True))
 
     @property
     def x(self):
@@ -156,7 +175,13 @@ class BregmanRED(_BregmanPnPIterations):
 
 class BregmanPnP(_BregmanPnPIterations):
     r"""B-PnP: :math:`x^+ = B_\gamma(x / (1 + \lambda x \nabla f(x)))`,
-    :math:`F = \lambda f + \phi_\gamma`."""
+    :math:`F = \lambda f + \phi_\gamma`, at a fixed step (no backtracking: module docstring)."""
+
+    @classmethod
+    def check_backtracking(cls, backtracking):
+        if super().check_backtracking(backtracking):
+            raise ValueError(NO_BACKTRACKING)
+        return backtracking
 
     def objective(self, lam, noise_level):
         weight, score = self.parameters.denoiser_weight, self.score(noise_level)

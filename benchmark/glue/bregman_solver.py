@@ -34,7 +34,7 @@ class BregmanSolver(CallbackSolver):
     def check_parameters(self):
         """ValueError on a parameter outside its set of values (the allowed ones in the text)."""
         check_choice("preset", self.preset, sorted(BREGMAN_PNP_PRESETS))
-        check_choice("backtracking", self.backtracking, (False, True))
+        self.algorithm_class.check_backtracking(self.backtracking)
         check_symmetry_name(self.symmetry)
         check_device(self.device)
         for name in self.preset_parameters:
