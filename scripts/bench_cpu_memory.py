@@ -35,7 +35,7 @@ from benchmark.algorithms.deqmd import reconstruct
 from benchmark.data.images import smooth_random_images
 from benchmark.device import keep_freed_cpu_memory
 from benchmark.maths.physics import gaussian_kernel, simulate
-from benchmark.networks.registry import WEIGHTS_DIR
+from benchmark.networks.registry import WEIGHTS_DIR, load_checkpoint
 from benchmark.networks.regularizers import REDPotential
 from benchmark.networks.symmetry import symmetrized
 
@@ -72,7 +72,7 @@ def worker(arm, scale):
     model = REDPotential()
     weights = WEIGHTS_DIR / "red_motion_a100.pt"
     if weights.is_file():
-        model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+        model.load_state_dict(load_checkpoint(weights))
     seconds = {}
     for label, run, data, train in cases(model, scale):
         model.requires_grad_(train)

@@ -419,9 +419,8 @@ def write_report(results_files, out, benchmark_dir="."):
             written.append(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return sorted(p for p in written if p.suffix == ".md") + \
-        sorted(p for p in written if p.suffix == CURVE_SUFFIX) + \
-        sorted(p for p in written if p.suffix == GRID_SUFFIX)
+    order = [".md", CURVE_SUFFIX, GRID_SUFFIX]
+    return sorted(written, key=lambda path: (order.index(path.suffix), path))
 
 
 def compose_report(results_files, folder, out, benchmark_dir):
