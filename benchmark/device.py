@@ -2,6 +2,7 @@
 
 import ctypes
 import ctypes.util
+import os
 
 import torch
 
@@ -27,9 +28,25 @@ def select_device(requested="auto"):
     if device.type == "cuda":
         torch.backends.cudnn.allow_tf32 = False
         torch.backends.cuda.matmul.allow_tf32 = False
-    else:
+    elif cpu_memory_kept():
         keep_freed_cpu_memory()
     return device
+
+
+# "0" leaves glibc's malloc as it is on a CPU (a process then returns the memory it frees: for a
+# small machine running the `d4` symmetry on large batches); "1", the default, keeps it.
+ENV_KEEP_CPU_MEMORY = "POISSON_DEBLUR_KEEP_CPU_MEMORY"
+
+
+def cpu_memory_kept():
+    """Whether :func:`select_device` applies :func:`keep_freed_cpu_memory` on a CPU:
+    ``POISSON_DEBLUR_KEEP_CPU_MEMORY`` is "1" (the default) or "0"; any other value is a
+    ValueError that names the variable and its two values."""
+    value = os.environ.get(ENV_KEEP_CPU_MEMORY, "1")
+    if value not in ("0", "1"):
+        raise ValueError(f"{ENV_KEEP_CPU_MEMORY}={value!r}: use 1 to keep the CPU memory torch "
+                         "frees (faster, the process keeps its peak) or 0 to return it")
+    return value == "1"
 
 
 # glibc's mallopt parameters (malloc.h)
