@@ -268,3 +268,11 @@ def test_report_labels_variants_of_a_solver_by_the_parameters_that_differ():
     assert list(solver_labels(names)) == [
         "deqmd[solver=lbfgs]", "deqmd[solver=lbfgs,symmetry=flip]", "deqmd[solver=mirror]",
         "tv_md", "b_red", "deqmd[solver=lbfgs]"]
+
+
+def test_provenance_names_benchopts_tag_or_says_there_was_none(benchopt_run):
+    df = report.read_runs([benchopt_run / "outputs" / "out.parquet"])
+    untagged = "\n".join(report.provenance(df.assign(**{"benchmark-git-tag": None}), benchopt_run))
+    assert "(`git describe --tags`): none (the repository had no tag)" in untagged
+    tagged = "\n".join(report.provenance(df.assign(**{"benchmark-git-tag": "v1.2"}), benchopt_run))
+    assert "(`git describe --tags`): `v1.2`;" in tagged

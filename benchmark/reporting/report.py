@@ -376,11 +376,12 @@ def provenance(df, benchmark_dir):
         machine = ", ".join(str(first.get(key)) for key in
                             ("platform", "system-processor", "system-cpus") if key in df.columns)
         tag = first.get("benchmark-git-tag")
+        tag = f"`{tag}`" if tag else "none (the repository had no tag)"
         solvers = ", ".join(sorted(part["solver"].unique()))
         lines += [
             f"- results file: `{results_file}` ({solvers}), saved "
-            f"{pd.to_datetime(part['run_date']).max():%Y-%m-%d %H:%M}; benchmark commit recorded "
-            f"by benchopt: `{tag if tag else 'none recorded'}`; machine: {machine} CPUs, "
+            f"{pd.to_datetime(part['run_date']).max():%Y-%m-%d %H:%M}; benchmark tag recorded "
+            f"by benchopt (`git describe --tags`): {tag}; machine: {machine} CPUs, "
             f"{first.get('system-ram (GB)', '?')} GB RAM, CUDA {first.get('version-cuda', 'none')}"]
     return lines + [
         f"- last commit changing the files a run reads (objective, datasets, solvers, library, "
