@@ -92,6 +92,8 @@ def test_report_tables_match_the_result_file_and_figures_render(benchopt_run):
     runs = (out / "runs.md").read_text()
     assert "it. /" in runs and "richardson_lucy" in runs
     readme = (out / "README.md").read_text()
+    for name in df["solver_name"].unique():
+        assert f"- `{name.split('[')[0]}`: `{name}`" in readme, "each label with its full name"
     figures = [p for p in written if p.suffix in (".png", ".jpg")]
     assert len(figures) == 4, "one curve and one reconstruction grid per setting"
     for figure in figures:

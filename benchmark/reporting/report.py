@@ -393,6 +393,14 @@ def provenance(df, benchmark_dir):
     ]
 
 
+def solver_names_section(df):
+    """Markdown list of each row label with the solver's full benchopt name: every parameter of
+    the run, also those that the labels leave out because all runs of the solver share them."""
+    pairs = df[["solver", "solver_name"]].drop_duplicates().sort_values(["solver", "solver_name"])
+    return ["## Solvers, with every parameter", "",
+            *[f"- `{label}`: `{name}`" for label, name in pairs.itertuples(index=False)], ""]
+
+
 def protocol_link(out):
     """Relative link to the protocol file of ``out`` or, for a sub-folder of results, of its
     parent; None when there is neither."""
@@ -455,6 +463,7 @@ def compose_report(results_files, folder, out, benchmark_dir):
         readme += [f"Protocol and every difference from the paper's: [{PROTOCOL_FILE}]"
                    f"({protocol}).", ""]
     readme += cut_short_section(df)
+    readme += solver_names_section(df)
     readme += ["## PSNR (last iterate, mean over the images of each setting)", "",
                tables["psnr"], "## SSIM", "", tables["ssim"],
                "## Iterations and wall time", "", runs, "## Figures", ""]
