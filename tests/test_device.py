@@ -32,6 +32,10 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
+# one activation of the call is 3 * 64 * 256 * 256 floats: 12,288 pages of 4 KiB
+ACTIVATION_PAGES = 3 * 64 * 256 * 256 * 4 // 4096
+
+
 def third_call_faults(arm, keep_cpu_memory=None):
     env = {k: v for k, v in os.environ.items() if k != ENV_KEEP_CPU_MEMORY}
     if keep_cpu_memory is not None:
@@ -43,11 +47,9 @@ def third_call_faults(arm, keep_cpu_memory=None):
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
 def test_kept_cpu_memory_serves_the_next_network_call_without_page_faults():
-    # one activation of the call is 3 * 64 * 256 * 256 floats: 12,288 pages of 4 KiB
-    pages = 3 * 64 * 256 * 256 * 4 // 4096
     # glibc's default: each freed activation was unmapped, the next call faults its pages again
     default = third_call_faults("default")
-    assert default > 4 * pages
+    assert default > 4 * ACTIVATION_PAGES
     # kept: the freed blocks are reused, their pages already mapped (measured: none, or one
     # activation's pages now and then, where default faults sixteen activations' worth)
     assert third_call_faults("kept") < default / 8
@@ -55,9 +57,8 @@ def test_kept_cpu_memory_serves_the_next_network_call_without_page_faults():
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
 def test_select_device_keeps_cpu_memory_unless_the_environment_says_0():
-    pages = 3 * 64 * 256 * 256 * 4 // 4096
     released = third_call_faults("selected", keep_cpu_memory="0")
-    assert released > 4 * pages
+    assert released > 4 * ACTIVATION_PAGES
     assert third_call_faults("selected") < released / 8
 
 
