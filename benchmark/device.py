@@ -2,10 +2,10 @@
 
 import ctypes
 import ctypes.util
-import os
 
 import torch
 
+from benchmark.environment import switch
 from benchmark.parameters import check_device
 
 
@@ -39,14 +39,9 @@ ENV_KEEP_CPU_MEMORY = "POISSON_DEBLUR_KEEP_CPU_MEMORY"
 
 
 def cpu_memory_kept():
-    """Whether :func:`select_device` applies :func:`keep_freed_cpu_memory` on a CPU:
-    ``POISSON_DEBLUR_KEEP_CPU_MEMORY`` is "1" (the default) or "0"; any other value is a
-    ValueError that names the variable and its two values."""
-    value = os.environ.get(ENV_KEEP_CPU_MEMORY, "1")
-    if value not in ("0", "1"):
-        raise ValueError(f"{ENV_KEEP_CPU_MEMORY}={value!r}: use 1 to keep the CPU memory torch "
-                         "frees (faster, the process keeps its peak) or 0 to return it")
-    return value == "1"
+    """Whether :func:`select_device` applies :func:`keep_freed_cpu_memory` on a CPU: the
+    :func:`~benchmark.environment.switch` ``POISSON_DEBLUR_KEEP_CPU_MEMORY``, on by default."""
+    return switch(ENV_KEEP_CPU_MEMORY, default=True)
 
 
 # glibc's mallopt parameters (malloc.h)

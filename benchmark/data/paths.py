@@ -15,6 +15,8 @@ set to ``1``.
 import os
 from pathlib import Path
 
+from benchmark.environment import switch
+
 ENV_DATA_DIR = "POISSON_DEBLUR_DATA"
 ENV_OFFLINE = "POISSON_DEBLUR_OFFLINE"
 # Tests that need real data skip when it is missing, unless this is set to 1 (CI): then they fail.
@@ -29,14 +31,15 @@ class DataNotFoundError(FileNotFoundError):
 
 
 def download_allowed():
-    """False when the user asked for offline mode (``POISSON_DEBLUR_OFFLINE=1``)."""
-    return os.environ.get(ENV_OFFLINE, "0") not in ("1", "true", "yes")
+    """False when the user asked for offline mode (``POISSON_DEBLUR_OFFLINE=1``, a
+    :func:`~benchmark.environment.switch`)."""
+    return not switch(ENV_OFFLINE, default=False)
 
 
 def data_required():
     """True when missing data must fail the tests instead of skipping them
-    (``POISSON_DEBLUR_REQUIRE_DATA=1``)."""
-    return os.environ.get(ENV_REQUIRE_DATA, "0") in ("1", "true", "yes")
+    (``POISSON_DEBLUR_REQUIRE_DATA=1``, a :func:`~benchmark.environment.switch`)."""
+    return switch(ENV_REQUIRE_DATA, default=False)
 
 
 def skip_or_fail_missing_data(what, searched):
