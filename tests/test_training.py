@@ -14,7 +14,7 @@ from benchmark.maths.metrics import psnr
 from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import get_kernel
 from benchmark.networks.registry import WEIGHTS_DIR, load_checkpoint, load_regularizer
-from benchmark.networks.regularizers import REDPotential
+from benchmark.networks.regularizers import REDPotential, build_regularizer
 from benchmark.networks.symmetry import symmetrized
 from benchmark.training import train_bregman_denoiser, train_denoiser, train_deq
 from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
@@ -378,3 +378,26 @@ def test_train_deq_with_the_implicit_gradient_logs_its_solves_and_records_it(tmp
     for option, value in (("--cg-iterations", "0"), ("--cg-damping", "-1")):
         with pytest.raises(SystemExit):
             train_deq.main(["--alpha", "60", option, value])
+
+
+def test_train_deq_keeps_the_architecture_of_its_init_weights(tmp_path, monkeypatch):
+    """``--init`` weights of another width and depth than the default DnCNN train as they are,
+    and their export records that architecture, from which the registry rebuilds the network."""
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("CBSD432")))
+    torch.manual_seed(0)
+    narrow = REDPotential(features=16, depth=3)
+    init = tmp_path / "narrow_init.pt"
+    torch.save(narrow.state_dict(), init)
+    assert REDPotential.architecture_of(narrow.state_dict()) == dict(features=16, depth=3,
+                                                                      channels=3)
+    output = tmp_path / "narrow.pt"
+    train_deq.main(["--alpha", "60", "--kernels", "gaussian", "--steps", "1", "--batch", "1",
+                    "--patch", "64", "--train-max-iter", "3", "--validation-images", "1",
+                    "--validation-size", "64", "--validation-max-iter", "3", "--device", "cpu",
+                    "--init", str(init), "--run-dir", str(tmp_path / "run"), "--output",
+                    str(output)])
+    record = json.loads(output.with_suffix(".json").read_text())
+    assert record["architecture"]["features"] == 16 and record["architecture"]["depth"] == 3
+    rebuilt = build_regularizer("red", record["architecture"])
+    rebuilt.load_state_dict(load_checkpoint(output, record["sha256"]))
+    assert len(rebuilt.net.conv_list) == 1 and rebuilt.net.in_conv.out_channels == 16

@@ -77,6 +77,13 @@ class REDPotential(nn.Module):
         self.architecture = dict(features=features, depth=depth, beta=beta, channels=channels)
         self.net = DnCNN(channels, features, depth, beta)
 
+    @classmethod
+    def architecture_of(cls, state_dict):
+        """The ``features`` and ``depth`` of the DnCNN whose weights are ``state_dict``."""
+        hidden = [k for k in state_dict if k.startswith("net.conv_list.") and k.endswith(".weight")]
+        return dict(features=state_dict["net.in_conv.weight"].shape[0], depth=len(hidden) + 2,
+                    channels=state_dict["net.out_conv.weight"].shape[0])
+
     def forward(self, x):
         return 0.5 * (self.net(x) ** 2).flatten(1).sum(dim=1, dtype=torch.float64)
 

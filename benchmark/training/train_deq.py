@@ -278,13 +278,15 @@ def main(argv=None):
     validate = make_validator(crops, kernels, args.alpha, args.solver, args.validation_max_iter,
                               args.symmetry)
 
-    model = REDPotential()
     if args.init is None:
         init = find_checkpoint("red", "none", 0, stage="denoiser")
+        model = REDPotential()
         model.load_state_dict(load_checkpoint(init["path"], init["sha256"]))
         initialisation = named_with_hash(init["file"], init["path"])
     else:
-        model.load_state_dict(run_weights(args.init))
+        weights = run_weights(args.init)
+        model = REDPotential(**REDPotential.architecture_of(weights))
+        model.load_state_dict(weights)
         initialisation = named_with_hash(args.init)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
