@@ -77,9 +77,10 @@ class REDPotential(nn.Module):
         self.architecture = dict(features=features, depth=depth, beta=beta, channels=channels)
         self.net = DnCNN(channels, features, depth, beta)
 
-    @classmethod
-    def architecture_of(cls, state_dict):
-        """The ``features`` and ``depth`` of the DnCNN whose weights are ``state_dict``."""
+    @staticmethod
+    def architecture_of(state_dict):
+        """The ``features``, ``depth`` and ``channels`` of the DnCNN whose weights are
+        ``state_dict`` (Softplus's ``beta`` is not in the weights: it keeps its default)."""
         hidden = [k for k in state_dict if k.startswith("net.conv_list.") and k.endswith(".weight")]
         return dict(features=state_dict["net.in_conv.weight"].shape[0], depth=len(hidden) + 2,
                     channels=state_dict["net.out_conv.weight"].shape[0])
