@@ -8,8 +8,8 @@ Search order for a data folder named ``name`` (``set3c``, ``CBSD68``, ``kernels`
 3. ``<project root>/data/<name>`` (the ``data/`` folder beside ``objective.py``);
 4. deepinv's cache folder, where a download lands.
 
-Downloads are attempted only when the folder is found nowhere and ``POISSON_DEBLUR_OFFLINE`` is not
-set to ``1``.
+Downloads are attempted only when the folder is found nowhere and the switch
+``POISSON_DEBLUR_OFFLINE`` (:func:`benchmark.environment.switch`: ``1``, ``true``, ...) is not on.
 """
 
 import os
@@ -19,7 +19,7 @@ from benchmark.environment import switch
 
 ENV_DATA_DIR = "POISSON_DEBLUR_DATA"
 ENV_OFFLINE = "POISSON_DEBLUR_OFFLINE"
-# Tests that need real data skip when it is missing, unless this is set to 1 (CI): then they fail.
+# Tests that need real data skip when it is missing, unless this switch is on (CI): then they fail.
 ENV_REQUIRE_DATA = "POISSON_DEBLUR_REQUIRE_DATA"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FETCH_HINT = ("`python -m benchmark.data.fetch` downloads every data set into one folder "
