@@ -162,6 +162,35 @@ def test_a_later_result_file_replaces_the_runs_it_repeats(benchopt_run, tmp_path
         "objective_psnr"]))
 
 
+def test_a_run_named_before_a_parameter_existed_is_the_same_solver_as_its_default(
+        benchopt_run, tmp_path):
+    """tv_md's runs written as by a version without ``smoothing`` (its name lacks it), then the
+    same solver's runs with it: with the benchmark's defaults they are one solver, the later
+    file's; without them, two rows."""
+    parquet = benchopt_run / "outputs" / "out.parquet"
+    df = pd.read_parquet(parquet)
+    tv_md = df["solver_name"].str.startswith("tv_md")
+    assert df.loc[tv_md, "solver_name"].str.contains("smoothing=0.01,").all()
+    old = df.assign(solver_name=df["solver_name"].str.replace("smoothing=0.01,", "",
+                                                              regex=False))
+    old.to_parquet(tmp_path / "old.parquet")
+    files = [tmp_path / "old.parquet", parquet]
+    merged = read_runs(files, benchopt_run)
+    assert sorted(merged["solver"].unique()) == ["pidsplit", "richardson_lucy", "tv_md"]
+    assert (merged["results_file"] == str(parquet)).all()
+    assert len(merged) == len(df)
+    apart = read_runs(files)
+    assert apart.loc[apart["solver"].str.startswith("tv_md"), "solver"].nunique() == 2
+
+
+def test_missing_parameters_take_the_defaults_in_benchopts_order():
+    defaults = {"deqmd": {"symmetry": "none", "tol": "None", "solver": "lbfgs"}}
+    assert report.with_defaults("deqmd[solver=mirror,tol=None]", defaults) == \
+        "deqmd[solver=mirror,symmetry=none,tol=None]"
+    assert report.with_defaults("deqmd", defaults) == "deqmd[solver=lbfgs,symmetry=none,tol=None]"
+    assert report.with_defaults("b_red[lam=[1, 2]]", defaults) == "b_red[lam=[1, 2]]"
+
+
 def test_report_links_the_protocol_of_its_folder_or_of_the_parent(tmp_path):
     sub = tmp_path / "bregman"
     sub.mkdir()

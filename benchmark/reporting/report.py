@@ -6,6 +6,9 @@
 Several result files (for instance a grid run first, then new solvers on the same settings) are
 read as one; a solver's runs of a setting in a later file replace its runs of that setting in the
 earlier files (a setting rerun with more time after a timeout, given after the grid's file).
+A solver's name in a file written before the solver gained a parameter lacks that parameter; the
+report gives it the parameter's default (from ``--benchmark``), so such a run and a later one of
+the same configuration are one solver, not two rows.
 Writes, from the last recorded point of every run (averaged over repetitions):
 
 - ``psnr.md`` and ``ssim.md``: rows are solvers, columns are settings (dataset, kernel, alpha), the
@@ -62,15 +65,22 @@ METRICS = {"psnr": ("objective_psnr", "PSNR (dB)", "{:.2f}"),
            "ssim": ("objective_ssim", "SSIM", "{:.4f}")}
 
 
-def read_runs(paths):
+def read_runs(paths, benchmark_dir=None):
     """The benchopt result files as one frame, with ``solver``, ``setting`` and ``results_file``
     labels added. ``paths`` is one path or a list of them; where a solver (its full benchopt
-    name) ran a setting in several files, only the runs of the last of those files are kept."""
+    name) ran a setting in several files, only the runs of the last of those files are kept.
+    With ``benchmark_dir``, a parameter missing from a solver's name (a file written before the
+    solver had it) is given the solver's default from that benchmark first, so such a run and
+    one of the same configuration named in full are one solver."""
     from benchopt.results import read_results  # noqa: PLC0415 (benchopt in library code)
 
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     df = pd.concat([read_results(path).assign(results_file=str(path), file_order=order)
                     for order, path in enumerate(paths)], ignore_index=True)
+    if benchmark_dir is not None:
+        defaults = solver_defaults(benchmark_dir)
+        df["solver_name"] = df["solver_name"].map(
+            lambda name: with_defaults(name, defaults))
     df["setting"] = setting_labels(df)
     latest = df.groupby(["solver_name", "setting"])["file_order"].transform("max")
     df = df[df["file_order"] == latest].drop(columns="file_order").reset_index(drop=True)
@@ -84,6 +94,27 @@ def solver_parameters(name):
     pairs = [item.split("=", 1) for item in re.split(r",(?=[^,=\[\]]+=)", rest.rstrip("]"))
              if "=" in item]
     return bare, dict(pairs)
+
+
+def solver_defaults(benchmark_dir):
+    """``{solver: {parameter: default}}`` of the benchmark at ``benchmark_dir``, the defaults as
+    benchopt writes them into a name (``str`` of the first value of each parameter's list)."""
+    from benchopt.benchmark import Benchmark  # noqa: PLC0415 (benchopt in library code)
+
+    return {cls.name: {key: str(values[0]) for key, values in cls.parameters.items()}
+            for cls in Benchmark(Path(benchmark_dir)).get_solvers()}
+
+
+def with_defaults(name, defaults):
+    """The benchopt name ``name`` with the parameters it lacks set to ``defaults[bare name]``,
+    in benchopt's order (sorted); a solver missing from ``defaults`` keeps its name."""
+    bare, parameters = solver_parameters(name)
+    if bare not in defaults:
+        return name
+    merged = {**defaults[bare], **parameters}
+    if not merged:
+        return bare
+    return f"{bare}[{','.join(f'{key}={merged[key]}' for key in sorted(merged))}]"
 
 
 def solver_labels(names):
@@ -435,7 +466,7 @@ def write_report(results_files, out, benchmark_dir="."):
 def compose_report(results_files, folder, out, benchmark_dir):
     """The files of the report on ``results_files`` written into ``folder``; the README's command
     and links are those of its final folder ``out``."""
-    df = read_runs(results_files)
+    df = read_runs(results_files, benchmark_dir)
     names = [results_files] if isinstance(results_files, (str, Path)) else results_files
     final = final_points(df)
     settings = ordered_settings(df)
