@@ -5,6 +5,7 @@ import torch
 from benchmark.algorithms.pidsplit import PIDSplitPlus
 from benchmark.algorithms.richardson_lucy import RichardsonLucy, discrepancy
 from benchmark.algorithms.tv_md import TVMirrorDescent
+from benchmark.maths.physics import gaussian_kernel, simulate
 from benchmark.maths.poisson import kl_divergence
 from benchmark.maths.tv import (
     gradient,
@@ -114,3 +115,27 @@ def test_pidsplit_and_tv_md_reach_the_same_tv_model(small_problem):
     # PIDSplit+ solves the non-smooth model exactly; TV-MD its smoothed version (eps = 1e-3)
     assert ((f_pid - f_md).abs() / f_md < 1e-2).all()
     assert (pid.x >= 0).all() and (pid.x <= 1).all()
+
+
+def test_pidsplit_stops_each_image_on_its_own_as_if_it_were_alone():
+    generator = torch.Generator().manual_seed(3)
+    x = 0.2 + 0.6 * torch.rand(3, 3, 12, 12, generator=generator, dtype=torch.float64)
+    y, op = simulate(x, gaussian_kernel(1.0).double(), 40.0, seed=3)
+    batch = PIDSplitPlus(y, op, lam=0.05, gamma=10.0, tol=1e-4, max_iter=2000).run()
+    assert batch.converged.all() and not batch.hit_cap
+    sweeps = []
+    for i in range(y.shape[0]):
+        alone = PIDSplitPlus(y[i:i + 1], op, lam=0.05, gamma=10.0, tol=1e-4, max_iter=2000)
+        changes = []
+        while alone.stop_reason is None:
+            u1, u3 = alone.u1.clone(), alone.u3.clone()
+            alone.step()
+            changes.append(max(float((alone.u1 - u1).norm() / alone.u1.norm()),
+                               float((alone.u3 - u3).norm() / alone.u3.norm())))
+        # it stopped at the first sweep whose larger relative change is below tol
+        assert changes[-1] < 1e-4 and all(c >= 1e-4 for c in changes[:-1])
+        assert torch.allclose(batch.x[i:i + 1], alone.x, rtol=1e-12, atol=1e-14)
+        sweeps.append(len(changes))
+    # the images stopped after different numbers of sweeps: freezing was exercised
+    assert len(set(sweeps)) > 1
+    assert batch.iterations == max(sweeps)

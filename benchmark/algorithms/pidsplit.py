@@ -20,24 +20,30 @@ with the three splittings :math:`u_1 = Ax`, :math:`u_2 = \nabla x`, :math:`u_3 =
 
 The original method constrains :math:`x \ge 0`; we project onto :math:`[0, 1]`, the constraint set
 shared by every solver of the benchmark. The estimate reported is :math:`u_3`, which is feasible.
-It stops when the relative changes of both :math:`u_1` and :math:`u_3`,
-:math:`\|u^{k+1} - u^k\| / \|u^{k+1}\|`, are below ``tol`` for every image (the first sweep
-leaves :math:`u_3` unchanged, so :math:`u_3` alone cannot tell), or after ``max_iter`` iterations.
+Each image stops when the larger of the relative changes of :math:`u_1` and :math:`u_3`,
+:math:`\|u^{k+1} - u^k\| / \|u^{k+1}\|`, is below ``tol`` (the first sweep leaves :math:`u_3`
+unchanged, so :math:`u_3` alone cannot tell) and is frozen from then on, as in every algorithm of
+the benchmark (:class:`benchmark.algorithms.iterations.IterativeSolver`); the run stops when every
+image has, or after ``max_iter`` iterations.
 """
 
 import torch
 
+from benchmark.algorithms.iterations import IterativeSolver
 from benchmark.maths.mirror import relative_change
 from benchmark.maths.poisson import EPS, kl_prox
 from benchmark.maths.tv import gradient, gradient_adjoint, laplacian_spectrum, shrink_isotropic
 
 
-class PIDSplitPlus:
-    """PIDSplit+ iterations on a batch of images; one ADMM sweep per call to ``step``."""
+class PIDSplitPlus(IterativeSolver):
+    """PIDSplit+ iterations on a batch of images; one ADMM sweep of the active images per call to
+    ``step``."""
+
+    criterion_name = "relative change of u1 and u3"
 
     def __init__(self, y, operator, lam, gamma=50.0, tol=1e-5, max_iter=1000, eps=EPS):
+        super().__init__(y.shape[0], y.device, tol, max_iter)
         self.y, self.operator, self.lam, self.gamma, self.eps = y, operator, lam, gamma, eps
-        self.tol, self.max_iter = tol, max_iter
         height, width = y.shape[-2:]
         # |FFT(k)|^2 on the rfft2 grid: deepinv's BlurFFT stores |FFT(k)| in ``mask``.
         otf_power = operator.mask[..., 0] ** 2
@@ -48,8 +54,6 @@ class PIDSplitPlus:
         self.b1 = torch.zeros_like(self.u1)
         self.b2 = torch.zeros_like(self.u2)
         self.b3 = torch.zeros_like(self.u3)
-        self.iterations = 0
-        self.stop_reason = None
 
     @property
     def x(self):
@@ -61,24 +65,21 @@ class PIDSplitPlus:
         spectrum = torch.fft.rfft2(rhs) * self.inverse_spectrum
         return torch.fft.irfft2(spectrum, s=size)
 
-    def step(self):
+    def _advance(self, index):
+        """One sweep for the images ``index``; their relative changes of u1 and u3."""
+        names = ("u1", "u2", "u3", "b1", "b2", "b3")
+        whole = index.numel() == self.y.shape[0]
+        u1, u2, u3, b1, b2, b3 = (getattr(self, name) if whole else getattr(self, name)[index]
+                                  for name in names)
+        y = self.y if whole else self.y[index]
         op = self.operator
-        rhs = (op.A_adjoint(self.u1 - self.b1) + gradient_adjoint(self.u2 - self.b2)
-               + self.u3 - self.b3)
-        x = self.solve_normal_equations(rhs)
+        x = self.solve_normal_equations(op.A_adjoint(u1 - b1) + gradient_adjoint(u2 - b2)
+                                        + u3 - b3)
         Ax, grad_x = op.A(x), gradient(x)
-        u1 = kl_prox(Ax + self.b1, self.y, 1.0 / self.gamma, self.eps)
-        self.u2 = shrink_isotropic(grad_x + self.b2, self.lam / self.gamma)
-        previous_u3 = self.u3
-        self.u3 = (x + self.b3).clamp(0.0, 1.0)
-        previous_u1, self.u1 = self.u1, u1
-        self.b1 = self.b1 + Ax - self.u1
-        self.b2 = self.b2 + grad_x - self.u2
-        self.b3 = self.b3 + x - self.u3
-        self.iterations += 1
-        change = torch.maximum(relative_change(self.u1, previous_u1),
-                               relative_change(self.u3, previous_u3))
-        if bool((change < self.tol).all()):
-            self.stop_reason = f"relative change < {self.tol} after {self.iterations} iterations"
-        elif self.iterations >= self.max_iter:
-            self.stop_reason = f"iteration cap max_iter={self.max_iter} hit"
+        new_u1 = kl_prox(Ax + b1, y, 1.0 / self.gamma, self.eps)
+        new_u2 = shrink_isotropic(grad_x + b2, self.lam / self.gamma)
+        new_u3 = (x + b3).clamp(0.0, 1.0)
+        new = (new_u1, new_u2, new_u3, b1 + Ax - new_u1, b2 + grad_x - new_u2, b3 + x - new_u3)
+        for name, value in zip(names, new):
+            setattr(self, name, value if whole else getattr(self, name).index_copy(0, index, value))
+        return torch.maximum(relative_change(new_u1, u1), relative_change(new_u3, u3))
