@@ -30,7 +30,7 @@ from benchmark.maths.metrics import psnr, ssim
 from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import KERNEL_NAMES
 from benchmark.networks.registry import WEIGHTS_DIR, load_regularizer
-from benchmark.networks.symmetry import GROUPS, symmetrized
+from benchmark.networks.symmetry import GROUPS, symmetrized, training_symmetry_note
 
 
 def main():
@@ -58,6 +58,9 @@ def main():
                                      weights_dir=args.weights_dir)
     print(f"set3c {args.kernel} alpha={args.alpha:g} seed={args.seed}, weights {record['file']}, "
           f"solver {args.solver}, symmetry {args.symmetry}")
+    note = training_symmetry_note(record, args.symmetry)
+    if note:
+        print(f"note: {note}")
 
     start = time.perf_counter()
     potential = CompositeObjective(y, operator, symmetrized(model, args.symmetry))

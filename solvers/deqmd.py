@@ -25,11 +25,16 @@ from benchmark.algorithms.deqmd import (
     check_solver_name,
     make_solver,
 )
+from benchmark.glue.runner import announce
 from benchmark.glue.solver import CallbackSolver
 from benchmark.maths.mirror import initial_point
 from benchmark.networks.registry import WeightsError, find_checkpoint, load_regularizer
 from benchmark.networks.regularizers import check_regularizer_name
-from benchmark.networks.symmetry import check_symmetry_name, symmetrized
+from benchmark.networks.symmetry import (
+    check_symmetry_name,
+    symmetrized,
+    training_symmetry_note,
+)
 
 
 class Solver(CallbackSolver):
@@ -58,6 +63,9 @@ class Solver(CallbackSolver):
     def prepare(self):
         self.model, self.weights = load_regularizer(self.regularizer, self.kernel_name,
                                                     self.alpha, self.torch_device)
+        note = training_symmetry_note(self.weights, self.symmetry)
+        if note:
+            announce(f"deqmd: {note}")
 
     def build(self):
         potential = CompositeObjective(self.y, self.operator,

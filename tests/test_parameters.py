@@ -158,3 +158,13 @@ def test_deqmd_refuses_unknown_values_instead_of_skipping(parameters, message, p
 def test_deqmd_skips_an_alpha_without_weights_naming_those_there_are(problem):
     skip, reason = load_solver("deqmd").get_instance().skip(**{**problem, "alpha": 80.0})
     assert skip and "alpha=80" in reason and "('red', 'all', 100.0, 'deq')" in reason
+
+
+def test_deqmd_says_when_it_runs_a_symmetry_its_weights_were_not_trained_in(problem, capsys):
+    """The shipped weights were trained with the network alone (their provenance predates the
+    ``symmetry`` field): ``flip`` gets one line naming both, the default none."""
+    for symmetry, expected in (("none", []), ("flip", [
+            "deqmd: the weights red_all_a60.pt were trained with symmetry='none'; this run uses "
+            "symmetry='flip', a potential they were not trained in"])):
+        load_solver("deqmd").get_instance(symmetry=symmetry).set_objective(**problem)
+        assert capsys.readouterr().out.strip().splitlines() == expected

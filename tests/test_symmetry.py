@@ -12,7 +12,12 @@ from benchmark.algorithms.equilibrium import fixed_point_residual
 from benchmark.networks.bregman_denoiser import BregmanScoreDenoiser
 from benchmark.networks.registry import load_regularizer
 from benchmark.networks.regularizers import REDPotential
-from benchmark.networks.symmetry import GROUPS, SymmetrizedPotential, symmetrized
+from benchmark.networks.symmetry import (
+    GROUPS,
+    SymmetrizedPotential,
+    symmetrized,
+    training_symmetry_note,
+)
 
 
 def mirror_lr(x):
@@ -140,3 +145,10 @@ def test_a_symmetrised_method_commutes_with_the_mirror(small_problem, method):
         gap = (reconstruct_steps(mirror_lr(y), symmetry) - mirror_lr(
             reconstruct_steps(y, symmetry))).abs().max()
         assert float(gap) < 1e-3 if commutes else float(gap) > 1e-2, (symmetry, float(gap))
+
+
+def test_the_training_symmetry_note_compares_the_provenance_with_the_run():
+    assert training_symmetry_note({"file": "m.pt", "symmetry": "d4"}, "d4") is None
+    assert training_symmetry_note({"file": "m.pt"}, "none") is None
+    note = training_symmetry_note({"file": "m.pt", "symmetry": "d4"}, "none")
+    assert "m.pt" in note and "symmetry='d4'" in note and "symmetry='none'" in note

@@ -38,6 +38,17 @@ def check_symmetry_name(name):
     return check_choice("symmetry", name, sorted(GROUPS))
 
 
+def training_symmetry_note(record, symmetry):
+    """None when the weights of provenance ``record`` were trained inside the potential averaged
+    over ``symmetry`` (a record without ``"symmetry"`` predates the option: ``"none"``); else one
+    line saying that the run uses another potential than the one its weights were trained in."""
+    trained = record.get("symmetry", "none")
+    if trained == symmetry:
+        return None
+    return (f"the weights {record.get('file', '?')} were trained with symmetry={trained!r}; this "
+            f"run uses symmetry={symmetry!r}, a potential they were not trained in")
+
+
 def transform(x, turns, mirror):
     """:math:`T x`: ``x`` (N, C, H, W) rotated by ``turns`` quarter turns, then mirrored
     left-right if ``mirror``."""
