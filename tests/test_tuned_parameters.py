@@ -1,14 +1,21 @@
 """Tuned regularisation weights: a table per alpha, and a documented rule for any alpha > 0."""
 
+import json
 import math
 import re
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import real_data
 
 from benchmark.algorithms import presets
 from benchmark.algorithms.presets import TUNED_LAMBDA, resolve_lambda, tuned_lambda
+from benchmark.algorithms.tv_md import TVMirrorDescent
+from benchmark.data.images import load_cbsd68
+from benchmark.maths.metrics import psnr
+from benchmark.maths.physics import get_kernel, simulate
+from benchmark.training import tuning
 
 TUNING_TABLES = Path(__file__).resolve().parents[1] / "results" / "tuning.md"
 
@@ -72,3 +79,29 @@ def test_tuning_tables_hold_the_tuned_weights():
         r"^## (\w+), alpha = (\d+)\n.*?^\| \*\*lam=([\d.]+)\*\* \|", text, re.M | re.S)}
     assert best == {(solver, alpha): weight for solver, table in TUNED_LAMBDA.items()
                     for alpha, weight in table.items()}
+
+
+def test_the_tuning_script_prints_each_settings_psnr_and_the_best_weight_per_alpha(
+        monkeypatch, capsys):
+    """One CBSD68 crop, two weights, a few iterations, ``--device cpu``: one line per (kernel,
+    alpha), each PSNR the one a TV-MD run on the same draw gives, and the better weight per alpha
+    by the PSNR summed over kernels."""
+    monkeypatch.setenv("POISSON_DEBLUR_DATA", str(real_data("CBSD68")))
+    tuning.main(["--solver", "tv_md", "--n-images", "1", "--crop", "32", "--grid", "0.02", "0.2",
+                 "--max-iter", "5", "--device", "cpu"])
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    settings, summary = lines[:-1], lines[-1]
+    assert len(settings) == 9
+    x = load_cbsd68(1, 32)[0]
+    first = settings[0]
+    y, operator = simulate(x, get_kernel(first["kernel"]), first["alpha"], 0)
+    algorithm = TVMirrorDescent(y, operator, 0.2, max_iter=5)
+    while algorithm.stop_reason is None:
+        algorithm.step()
+    assert math.isclose(first["psnr"]["0.2"], float(psnr(algorithm.x, x).mean()), rel_tol=1e-6)
+    for alpha, best in summary["best_lambda"].items():
+        total = {lam: sum(s["psnr"][str(lam)] for s in settings if s["alpha"] == float(alpha))
+                 for lam in (0.02, 0.2)}
+        assert best == max(total, key=total.get)
+    with pytest.raises(ValueError, match="device"):
+        tuning.main(["--solver", "tv_md", "--device", "gpu0"])

@@ -6,7 +6,10 @@
 For every (kernel, alpha) and every weight of the grid, the solver runs to its own stopping rule
 (at most ``--max-iter`` iterations) on the first ``--n-images`` CBSD68 images; the PSNR averaged
 over images is printed as one JSON line per setting, and the weight with the best PSNR averaged
-over images and kernels is printed for each alpha. set3c is never used here.
+over images and kernels is printed for each alpha. set3c is never used here. ``--device``
+(default ``auto``: CUDA when torch sees it) is where the images and the solver run; a seeded
+Poisson draw differs between the CPU's and CUDA's generators, so CPU and GPU tunings see different
+noise.
 """
 
 import argparse
@@ -18,6 +21,7 @@ import torch
 from benchmark.algorithms.pidsplit import PIDSplitPlus
 from benchmark.algorithms.tv_md import TVMirrorDescent
 from benchmark.data.images import load_cbsd68
+from benchmark.device import select_device
 from benchmark.maths.metrics import psnr
 from benchmark.maths.physics import ALPHAS, KERNEL_NAMES, get_kernel, simulate
 
@@ -43,9 +47,11 @@ def main(argv=None):
     parser.add_argument("--crop", type=int, default=192)
     parser.add_argument("--max-iter", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:<index>")
     args = parser.parse_args(argv)
 
-    x, _ = load_cbsd68(args.n_images, args.crop)
+    device = select_device(args.device)
+    x = load_cbsd68(args.n_images, args.crop)[0].to(device)
     start = time.perf_counter()
     scores = {(alpha, lam): [] for alpha in ALPHAS for lam in args.grid}
     for kernel in KERNEL_NAMES:
