@@ -139,3 +139,21 @@ def test_pidsplit_stops_each_image_on_its_own_as_if_it_were_alone():
     # the images stopped after different numbers of sweeps: freezing was exercised
     assert len(set(sweeps)) > 1
     assert batch.iterations == max(sweeps)
+
+
+def test_richardson_lucy_gives_each_image_of_a_batch_what_it_gets_alone():
+    """Each image stops at the first iterate whose discrepancy is at most the target and is
+    frozen: a batch run equals the runs of its images alone, which stop at different iterations."""
+    generator = torch.Generator().manual_seed(4)
+    x = 0.1 + 0.8 * torch.rand(3, 3, 16, 16, generator=generator, dtype=torch.float64)
+    x[0] = x[0].mean()
+    y, op = simulate(x, gaussian_kernel(1.0).double(), 40.0, seed=4)
+    batch = RichardsonLucy(y, op, alpha=40.0, max_iter=200).run()
+    assert batch.converged.all()
+    iterations = []
+    for i in range(y.shape[0]):
+        alone = RichardsonLucy(y[i:i + 1], op, alpha=40.0, max_iter=200).run()
+        assert torch.allclose(batch.x[i:i + 1], alone.x, rtol=1e-12, atol=1e-14)
+        assert float(discrepancy(y[i:i + 1], op.A(alone.x), 40.0)) <= 1.0
+        iterations.append(alone.iterations)
+    assert len(set(iterations)) > 1 and batch.iterations == max(iterations)

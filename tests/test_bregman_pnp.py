@@ -10,6 +10,7 @@ from conftest import real_data
 from benchmark.algorithms.bregman_pnp import BregmanPnP, BregmanPnPParameters, BregmanRED
 from benchmark.algorithms.presets import bregman_pnp_parameters
 from benchmark.maths.mirror import MirrorState, fixed_step
+from benchmark.maths.physics import gaussian_kernel, simulate
 from benchmark.maths.poisson import bregman_divergence, kl_divergence, kl_grad
 from benchmark.networks.bregman_denoiser import BregmanScoreDenoiser, inverse_gamma_noise
 from benchmark.networks.registry import WeightsError, load_bregman_denoiser
@@ -217,3 +218,33 @@ def test_parameters_must_be_positive(name):
     values[name] = 0.0
     with pytest.raises(ValueError, match=f"{name} must be > 0"):
         BregmanPnPParameters(**values)
+
+
+@pytest.mark.parametrize("method, parameters", [
+    (BregmanRED, BregmanPnPParameters(lam=0.5, lam_init=2.0, tau=0.05, init_iterations=2)),
+    (BregmanPnP, BregmanPnPParameters(lam=0.5, lam_init=2.0, denoiser_weight=0.05,
+                                      init_iterations=2)),
+])
+def test_b_red_and_b_pnp_give_each_image_of_a_batch_what_it_gets_alone(method, parameters):
+    """Per-image stopping and freezing (float64): a batch of three gives each image its own run,
+    and the images stopped at different iterations."""
+    generator = torch.Generator().manual_seed(5)
+    x = 0.2 + 0.6 * torch.rand(3, 3, 16, 16, generator=generator, dtype=torch.float64)
+    y, operator = simulate(x, gaussian_kernel(1.0).double(), 40.0, seed=5)
+    denoiser = tiny_denoiser().double()
+
+    def run(images):
+        algorithm = method(images, operator, denoiser, parameters, tol=1e-3, max_iter=400)
+        with torch.no_grad():
+            while algorithm.stop_reason is None:
+                algorithm.step()
+        return algorithm
+
+    batch = run(y)
+    assert batch.iterations < 400
+    iterations = []
+    for i in range(y.shape[0]):
+        alone = run(y[i:i + 1])
+        assert torch.allclose(batch.x[i:i + 1], alone.x, rtol=1e-10, atol=1e-12)
+        iterations.append(alone.iterations)
+    assert len(set(iterations)) > 1 and batch.iterations == max(iterations)
