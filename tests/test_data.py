@@ -11,6 +11,7 @@ import benchmark.data.images as images
 import benchmark.data.paths as data_paths
 import benchmark.maths.physics as physics
 from benchmark.data.images import (
+    SKIMAGE_SETS,
     center_crop,
     load_cbsd68,
     load_set3c,
@@ -53,6 +54,16 @@ def test_cbsd68_crops_and_counts(monkeypatch):
 def test_skimage_photos_need_no_network():
     x, names = load_skimage_photos(crop=64)
     assert x.shape == (4, 3, 64, 64) and names[0] == "astronaut"
+    x, names = load_skimage_photos(crop=64, names=SKIMAGE_SETS["science"])
+    assert x.shape == (3, 3, 64, 64) and names == list(SKIMAGE_SETS["science"])
+    assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0
+
+
+def test_skimage_photos_refuses_an_unknown_image_set_by_name():
+    datasets = {cls.name: cls for cls in Benchmark(ROOT).get_datasets()}
+    with pytest.raises(ValueError, match="unknown images 'astro'; choose one of 'photographs', "
+                                         "'science'"):
+        datasets["skimage_photos"].get_instance(images="astro", crop=32).get_data()
 
 
 def test_center_crop_turns_portraits():
@@ -112,6 +123,7 @@ def test_make_problem_draws_the_same_noise_for_every_call():
 @pytest.mark.parametrize("name, parameters, data", [
     ("simulated", dict(size=32), ()),
     ("skimage_photos", dict(crop=32), ()),
+    ("skimage_photos", dict(crop=32, images="science"), ()),
     ("set3c", {}, ("set3c",)),
     ("cbsd68", dict(n_images=1, crop=32), ("CBSD68",)),
 ])

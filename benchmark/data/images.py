@@ -22,6 +22,10 @@ from benchmark.data.paths import (
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 SET3C_NAMES = ("butterfly", "leaves", "starfish")
 SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
+# Images where Poisson noise is the rule, also inside scikit-image: the Hubble deep field
+# (astronomy), an immunohistochemistry slide (microscopy) and a retina fundus photograph.
+SKIMAGE_SCIENCE = ("hubble_deep_field", "immunohistochemistry", "retina")
+SKIMAGE_SETS = {"photographs": SKIMAGE_PHOTOS, "science": SKIMAGE_SCIENCE}
 
 
 def to_tensor(array):
@@ -128,7 +132,8 @@ def load_cbsd68(n_images=68, crop=256, extra_dirs=()):
 
 
 def load_skimage_photos(crop=256, names=SKIMAGE_PHOTOS):
-    """Colour photographs shipped inside scikit-image, centre-cropped: needs no network."""
+    """Colour images shipped inside scikit-image (``names``: functions of ``skimage.data``; the
+    sets of :data:`SKIMAGE_SETS`), centre-cropped: needs no network."""
     import skimage.data  # noqa: PLC0415 (heavy: skimage)
 
     images = [center_crop(to_tensor(getattr(skimage.data, n)()), crop) for n in names]
