@@ -341,16 +341,24 @@ def dataset_class(benchmark_dir, name):
     return classes[name]
 
 
-def rebuild_problem(benchmark_dir, row):
-    """Ground truth, observation and blur of the setting of ``row``, rebuilt from its dataset."""
-    name = row["dataset_name"].split("[")[0]
+def dataset_instance(benchmark_dir, name, values):
+    """The dataset ``name`` of the benchmark at ``benchmark_dir`` with the parameters ``values``
+    (``{parameter: value}``, strings accepted), each cast to the type of the parameter's default;
+    a parameter missing from ``values`` (or NaN there) keeps its default."""
     cls = dataset_class(benchmark_dir, name)
     params = {}
     for key, grid in cls.parameters.items():
-        value = row.get(f"p_dataset_{key}")
+        value = values.get(key)
         if value is not None and not pd.isna(value):
             params[key] = type(grid[0])(value)
-    data = cls.get_instance(**params).get_data()
+    return cls.get_instance(**params)
+
+
+def rebuild_problem(benchmark_dir, row):
+    """Ground truth, observation and blur of the setting of ``row``, rebuilt from its dataset."""
+    values = {key[len("p_dataset_"):]: value for key, value in row.items()
+              if key.startswith("p_dataset_")}
+    data = dataset_instance(benchmark_dir, row["dataset_name"].split("[")[0], values).get_data()
     return data["x_true"], data["y"], data["kernel"]
 
 
