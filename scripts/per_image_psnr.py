@@ -1,10 +1,10 @@
 """PSNR and SSIM of every image of one setting of any data set of the benchmark, for any of its
 solvers (their defaults, or parameters as benchopt takes them: ``"b_red[max_iter=150]"``), each
-run to its own stopping rule (the benchmark's own
-solver classes, outside benchopt: no time limit, nothing cached).
+run to its own stopping rule: the benchmark's own solver classes, outside benchopt (no time
+limit, nothing cached).
 
     python scripts/per_image_psnr.py --dataset skimage_photos --set images=science crop=128 \\
-        --kernel motion --alpha 100 --solvers backprojection richardson_lucy tv_md deqmd \
+        --kernel motion --alpha 100 --solvers backprojection richardson_lucy tv_md deqmd \\
         "b_red[max_iter=150]"
 
 benchopt's result files hold the mean over a setting's images; this prints, per solver, one line
@@ -21,7 +21,7 @@ from pathlib import Path
 from benchopt.benchmark import Benchmark
 
 from benchmark.maths.metrics import psnr, ssim
-from benchmark.reporting.report import dataset_instance, solver_parameters
+from benchmark.reporting.report import dataset_class, dataset_instance, solver_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,6 +71,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     values = {**parse_assignments(args.set), "kernel": args.kernel, "alpha": args.alpha}
     benchmark = Benchmark(Path(args.benchmark))
+    declared = dataset_class(args.benchmark, args.dataset).parameters
+    if set(values) - set(declared):
+        parser.error(f"{args.dataset} has no parameters {sorted(set(values) - set(declared))}; "
+                     f"it has {sorted(declared)}")
     data = dataset_instance(args.benchmark, args.dataset, values).get_data()
     objective = benchmark.get_benchmark_objective().get_instance()
     objective.set_data(**data)

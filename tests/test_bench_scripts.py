@@ -127,8 +127,11 @@ def test_per_image_psnr_prints_each_images_psnr_of_the_data_sets_own_draw():
     assert "discrepancy D <= 1 for every image" in out, out
     assert "(iteration cap max_iter=3 hit" in out, out
     env = {**os.environ, "POISSON_DEBLUR_OFFLINE": "1"}
-    refused = subprocess.run([sys.executable, str(ROOT / "scripts" / "per_image_psnr.py"),
-                              "--dataset", "simulated", "--kernel", "uniform", "--alpha", "60",
-                              "--solvers", "nosuch"], cwd=ROOT, env=env, capture_output=True,
-                             text=True, timeout=300)
-    assert refused.returncode != 0 and "unknown solvers ['nosuch']" in refused.stderr
+    for wrong, message in ((["--solvers", "nosuch"], "unknown solvers ['nosuch']"),
+                           (["--solvers", "tv_md", "--set", "crop=64"],
+                            "simulated has no parameters ['crop']")):
+        refused = subprocess.run([sys.executable, str(ROOT / "scripts" / "per_image_psnr.py"),
+                                  "--dataset", "simulated", "--kernel", "uniform", "--alpha",
+                                  "60", *wrong], cwd=ROOT, env=env, capture_output=True,
+                                 text=True, timeout=300)
+        assert refused.returncode != 0 and message in refused.stderr, refused.stderr
