@@ -57,6 +57,15 @@ def real_data(*names):
         f"needs real data: {', '.join(DATA_DESCRIPTIONS[n] for n in missing)}", data_roots())
 
 
+def float64_problem(batch=3, size=12, seed=0):
+    """``batch`` random 3x``size``x``size`` float64 images in [0.2, 0.8], their Gaussian-blurred
+    (sigma 1) Poisson observation at alpha=40 and the blur: for exact batch-versus-alone checks."""
+    generator = torch.Generator().manual_seed(seed)
+    x = 0.2 + 0.6 * torch.rand(batch, 3, size, size, generator=generator, dtype=torch.float64)
+    y, op = simulate(x, gaussian_kernel(1.0).double(), 40.0, seed=seed)
+    return x, y, op
+
+
 @pytest.fixture
 def small_problem():
     """Two 3x32x32 smooth random images, their Gaussian-blurred Poisson observation at alpha=60."""

@@ -1,6 +1,7 @@
 """TV operators and the three model-based algorithms: the maths they promise."""
 
 import torch
+from conftest import float64_problem
 
 from benchmark.algorithms.pidsplit import PIDSplitPlus
 from benchmark.algorithms.richardson_lucy import RichardsonLucy, discrepancy
@@ -118,9 +119,7 @@ def test_pidsplit_and_tv_md_reach_the_same_tv_model(small_problem):
 
 
 def test_pidsplit_stops_each_image_on_its_own_as_if_it_were_alone():
-    generator = torch.Generator().manual_seed(3)
-    x = 0.2 + 0.6 * torch.rand(3, 3, 12, 12, generator=generator, dtype=torch.float64)
-    y, op = simulate(x, gaussian_kernel(1.0).double(), 40.0, seed=3)
+    _, y, op = float64_problem(seed=3)
     batch = PIDSplitPlus(y, op, lam=0.05, gamma=10.0, tol=1e-4, max_iter=2000).run()
     assert batch.converged.all() and not batch.hit_cap
     sweeps = []

@@ -5,12 +5,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import real_data
+from conftest import float64_problem, real_data
 
 from benchmark.algorithms.bregman_pnp import BregmanPnP, BregmanPnPParameters, BregmanRED
 from benchmark.algorithms.presets import bregman_pnp_parameters
 from benchmark.maths.mirror import MirrorState, fixed_step
-from benchmark.maths.physics import gaussian_kernel, simulate
 from benchmark.maths.poisson import bregman_divergence, kl_divergence, kl_grad
 from benchmark.networks.bregman_denoiser import BregmanScoreDenoiser, inverse_gamma_noise
 from benchmark.networks.registry import WeightsError, load_bregman_denoiser
@@ -228,9 +227,7 @@ def test_parameters_must_be_positive(name):
 def test_b_red_and_b_pnp_give_each_image_of_a_batch_what_it_gets_alone(method, parameters):
     """Per-image stopping and freezing (float64): a batch of three gives each image its own run,
     and the images stopped at different iterations."""
-    generator = torch.Generator().manual_seed(5)
-    x = 0.2 + 0.6 * torch.rand(3, 3, 16, 16, generator=generator, dtype=torch.float64)
-    y, operator = simulate(x, gaussian_kernel(1.0).double(), 40.0, seed=5)
+    _, y, operator = float64_problem(size=16, seed=5)
     denoiser = tiny_denoiser().double()
 
     def run(images):

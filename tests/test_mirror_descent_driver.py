@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from conftest import float64_problem
 
 from benchmark.algorithms.composite import CompositeObjective
 from benchmark.algorithms.mirror_descent import (
@@ -13,16 +14,8 @@ from benchmark.algorithms.mirror_descent import (
 )
 from benchmark.algorithms.tv_md import TVMirrorDescent
 from benchmark.maths.mirror import initial_point
-from benchmark.maths.physics import gaussian_kernel, simulate
 from benchmark.maths.tv import SmoothedTV, tv_smooth
 from benchmark.networks.regularizers import REDPotential
-
-
-def float64_problem(batch=3, size=12, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    x = 0.2 + 0.6 * torch.rand(batch, 3, size, size, generator=generator, dtype=torch.float64)
-    y, op = simulate(x, gaussian_kernel(1.0).double(), 40.0, seed=seed)
-    return x, y, op
 
 
 def kl_by_hand(y, Ax, eps=1e-6):
