@@ -183,6 +183,46 @@ def test_a_run_named_before_a_parameter_existed_is_the_same_solver_as_its_defaul
     assert apart.loc[apart["solver"].str.startswith("tv_md"), "solver"].nunique() == 2
 
 
+def compare_runs(before, after, benchmark_dir):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "compare_runs.py"), str(before), str(after),
+         "--benchmark-dir", str(benchmark_dir)], capture_output=True, text=True, timeout=300)
+
+
+def test_compare_runs_matches_solvers_by_their_full_names_with_the_defaults(
+        benchopt_run, tmp_path):
+    """An old file (tv_md's name without ``smoothing``) against the run: the same solvers, the
+    same numbers. A variant of tv_md in one file is not compared with the other's tv_md, and a
+    final PSNR moved by 1e-6 dB is found."""
+    parquet = benchopt_run / "outputs" / "out.parquet"
+    df = pd.read_parquet(parquet)
+    tv_md = df["solver_name"].str.startswith("tv_md")
+    old = df.assign(solver_name=df["solver_name"].str.replace("smoothing=0.01,", "", regex=False))
+    old.to_parquet(tmp_path / "old.parquet")
+    same = compare_runs(tmp_path / "old.parquet", parquet, benchopt_run)
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "identical model-based results" in same.stdout
+
+    variant = df.assign(solver_name=df["solver_name"].str.replace(
+        "smoothing=0.01,", "smoothing=0.02,", regex=False))
+    variant.to_parquet(tmp_path / "variant.parquet")
+    apart = compare_runs(tmp_path / "old.parquet", tmp_path / "variant.parquet", benchopt_run)
+    assert apart.returncode == 1
+    one_file_only = [line for line in apart.stdout.splitlines()
+                     if line.startswith("FAILED")][0]
+    assert "smoothing=0.01" in one_file_only and "smoothing=0.02" in one_file_only
+    assert "pidsplit" not in one_file_only and "richardson_lucy" not in one_file_only
+
+    last = df.groupby(["solver_name", "dataset_name", "idx_rep"])["stop_val"].transform("max")
+    moved = df.copy()
+    moved.loc[tv_md & (df["stop_val"] == last), "objective_psnr"] += 1e-6
+    moved.to_parquet(tmp_path / "moved.parquet")
+    differs = compare_runs(parquet, tmp_path / "moved.parquet", benchopt_run)
+    assert differs.returncode == 1
+    flagged = [line.split()[0] for line in differs.stdout.splitlines() if line.endswith("DIFFERS")]
+    assert flagged == ["tv_md"]
+
+
 def test_missing_parameters_take_the_defaults_in_benchopts_order():
     defaults = {"deqmd": {"symmetry": "none", "tol": "None", "solver": "lbfgs"}}
     assert report.with_defaults("deqmd[solver=mirror,tol=None]", defaults) == \
