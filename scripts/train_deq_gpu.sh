@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Continue the training of the eight shipped DEQ-MD models at the equilibrium, side by side on one
+# Continue the training of the ten shipped DEQ-MD models at the equilibrium, side by side on one
 # GPU within a wall-time budget, then validate old and new weights on held-out CBSD432 crops.
 #
 #   scripts/train_deq_gpu.sh DIR TRAIN_SECONDS [DEVICE]
 #
-# Each model (red_motion_a100, red_motion_a60, red_motion_a40, red_gaussian_a60, red_uniform_a60,
-# red_all_a100, red_all_a60, red_all_a40) resumes from its shipped weights with
+# Each model (red_motion_a100, red_motion_a60, red_motion_a40, red_gaussian_a60, red_gaussian_a40,
+# red_uniform_a60, red_uniform_a40, red_all_a100, red_all_a60, red_all_a40) resumes from its shipped weights with
 # `train_deq --solver lbfgs` (training fixed points to 1e-4), crops 64x64, batch 32, a cosine
 # learning rate over the run. The length of each run (--steps, which sets its cosine) comes
 # from a probe: the runs first train a few steps side by side, and each one's seconds per step,
@@ -57,7 +57,9 @@ models="red_motion_a100 100 motion 1e-4 3e-6
 red_motion_a60 60 motion 1e-4 3e-6
 red_motion_a40 40 motion 1e-4 3e-6
 red_gaussian_a60 60 gaussian 1e-4 3e-6
+red_gaussian_a40 40 gaussian 1e-4 3e-6
 red_uniform_a60 60 uniform 1e-4 3e-6
+red_uniform_a40 40 uniform 1e-4 3e-6
 red_all_a100 100 gaussian,uniform,motion 1.5e-4 5e-6
 red_all_a60 60 gaussian,uniform,motion 2e-4 5e-6
 red_all_a40 40 gaussian,uniform,motion 2e-4 5e-6"
