@@ -161,10 +161,13 @@ def test_deqmd_skips_an_alpha_without_weights_naming_those_there_are(problem):
 
 
 def test_deqmd_says_when_it_runs_a_symmetry_its_weights_were_not_trained_in(problem, capsys):
-    """The shipped weights were trained with the network alone (their provenance predates the
-    ``symmetry`` field): ``flip`` gets one line naming both, the default none."""
-    for symmetry, expected in (("none", []), ("flip", [
-            "deqmd: the weights red_all_a60.pt were trained with symmetry='none'; this run uses "
-            "symmetry='flip', a potential they were not trained in"])):
-        load_solver("deqmd").get_instance(symmetry=symmetry).set_objective(**problem)
-        assert capsys.readouterr().out.strip().splitlines() == expected
+    """The shipped weights were trained with the network alone: ``flip`` gets one line naming
+    both, the default none. At alpha 60 the Gaussian kernel has its own model, whose provenance
+    records ``symmetry``; at alpha 100 the all-kernel model's provenance predates that field."""
+    for alpha, weights in ((60.0, "red_gaussian_a60.pt"), (100.0, "red_all_a100.pt")):
+        for symmetry, expected in (("none", []), ("flip", [
+                f"deqmd: the weights {weights} were trained with symmetry='none'; this run uses "
+                "symmetry='flip', a potential they were not trained in"])):
+            load_solver("deqmd").get_instance(symmetry=symmetry).set_objective(
+                **{**problem, "alpha": alpha})
+            assert capsys.readouterr().out.strip().splitlines() == expected
