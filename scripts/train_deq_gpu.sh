@@ -4,8 +4,7 @@
 #
 #   scripts/train_deq_gpu.sh DIR TRAIN_SECONDS [DEVICE]
 #
-# Each model (red_motion_a100, red_motion_a60, red_motion_a40, red_gaussian_a60, red_gaussian_a40,
-# red_uniform_a60, red_uniform_a40, red_all_a100, red_all_a60, red_all_a40) resumes from its shipped weights with
+# Each model of the list `models` below resumes from its shipped weights with
 # `train_deq --solver lbfgs` (training fixed points to 1e-4), crops 64x64, batch 32, a cosine
 # learning rate over the run. The length of each run (--steps, which sets its cosine) comes
 # from a probe: the runs first train a few steps side by side, and each one's seconds per step,
