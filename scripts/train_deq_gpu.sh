@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Continue the training of the ten shipped DEQ-MD models at the equilibrium, side by side on one
+# Continue the training of the twelve shipped DEQ-MD models at the equilibrium, side by side on one
 # GPU within a wall-time budget, then validate old and new weights on held-out CBSD432 crops.
 #
 #   scripts/train_deq_gpu.sh DIR TRAIN_SECONDS [DEVICE]
@@ -55,8 +55,10 @@ mkdir -p "$dir/probe" "$dir/runs"
 models="red_motion_a100 100 motion 1e-4 3e-6
 red_motion_a60 60 motion 1e-4 3e-6
 red_motion_a40 40 motion 1e-4 3e-6
+red_gaussian_a100 100 gaussian 1e-4 3e-6
 red_gaussian_a60 60 gaussian 1e-4 3e-6
 red_gaussian_a40 40 gaussian 1e-4 3e-6
+red_uniform_a100 100 uniform 1e-4 3e-6
 red_uniform_a60 60 uniform 1e-4 3e-6
 red_uniform_a40 40 uniform 1e-4 3e-6
 red_all_a100 100 gaussian,uniform,motion 1.5e-4 5e-6
