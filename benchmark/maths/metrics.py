@@ -22,6 +22,28 @@ def mse(x, x_true):
     return ((x - x_true) ** 2).flatten(1).mean(dim=1)
 
 
+def mse_by_frequency_band(x, x_true, edges):
+    r"""Per-image MSE of ``x`` clipped to [0, 1], split by radial frequency band.
+
+    With :math:`\hat e` the 2-D DFT of the error of one channel (:math:`H \times W` pixels) and
+    :math:`r(f) = \sqrt{f_1^2 + f_2^2}` in cycles per pixel, band :math:`[a, b)` gets
+    :math:`\frac{1}{C H W} \sum_c \sum_{a \le r(f) < b} |\hat e_c(f)|^2 / (H W)`, so that by
+    Parseval the bands of ``edges`` (increasing, the first 0, the last band open above) sum to
+    :func:`mse` of the clipped image.
+
+    :return: tensor (batch, len(edges)).
+    """
+    error = x.clamp(0.0, 1.0) - x_true
+    height, width = error.shape[-2:]
+    energy = torch.fft.fft2(error).abs() ** 2 / (height * width)
+    radius = torch.hypot(torch.fft.fftfreq(height, device=x.device)[:, None],
+                         torch.fft.fftfreq(width, device=x.device)[None, :])
+    bounds = list(edges[1:]) + [float("inf")]
+    bands = [(radius >= low) & (radius < high) for low, high in zip(edges, bounds)]
+    return torch.stack([energy[..., band].sum(dim=(1, 2)) for band in bands], dim=1) / (
+        error[0].numel())
+
+
 def psnr(x, x_true):
     """Per-image PSNR (dB) of ``x`` clipped to [0, 1] against ``x_true`` (peak 1)."""
     error = mse(x.clamp(0.0, 1.0), x_true).clamp(min=1e-12)
