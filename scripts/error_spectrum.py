@@ -15,40 +15,31 @@ bands in cycles per pixel (default 0, 1/32, 1/16, 1/8, 1/4; the last band is ope
 import argparse
 from pathlib import Path
 
-from per_image_psnr import ROOT, parse_assignments
+from per_image_psnr import add_problem_arguments, problem_data
 
 from benchmark.algorithms.deqmd import reconstruct
 from benchmark.glue.runner import prepare_problem
 from benchmark.maths.metrics import mse_by_frequency_band, psnr
-from benchmark.networks.registry import run_weights
-from benchmark.networks.regularizers import REDPotential
-from benchmark.reporting.report import dataset_instance
+from benchmark.networks.registry import frozen_red_from_file
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", required=True)
-    parser.add_argument("--kernel", required=True)
-    parser.add_argument("--alpha", type=float, required=True)
-    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE")
+    add_problem_arguments(parser)
     parser.add_argument("--weights", nargs="+", required=True)
     parser.add_argument("--edges", type=float, nargs="+", default=[0, 1 / 32, 1 / 16, 1 / 8, 1 / 4])
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:<index>")
     args = parser.parse_args(argv)
     if args.edges[0] != 0 or any(b <= a for a, b in zip(args.edges, args.edges[1:])):
         parser.error(f"--edges must start at 0 and increase, got {args.edges}")
-    values = {**parse_assignments(args.set), "kernel": args.kernel, "alpha": args.alpha}
-    data = dataset_instance(str(ROOT), args.dataset, values).get_data()
+    data = problem_data(parser, args)
     y, operator, device = prepare_problem(data["y"], data["kernel"], args.device)
     x_true = data["x_true"].to(device)
     bands = [f"{a:.3g}-{b:.3g}" for a, b in zip(args.edges, args.edges[1:])]
     print(f"{args.dataset} {args.kernel} alpha={args.alpha:g} {args.set}; MSE (1e-4) per band of "
           f"cycles per pixel: {', '.join(bands + [f'>={args.edges[-1]:.3g}'])}")
     for path in args.weights:
-        model = REDPotential()
-        model.load_state_dict(run_weights(path))
-        model.to(device).eval().requires_grad_(False)
-        x = reconstruct(y, operator, model).x
+        x = reconstruct(y, operator, frozen_red_from_file(path, device)).x
         by_band = mse_by_frequency_band(x, x_true, args.edges)
         for name, value, row in zip(data["image_names"], psnr(x, x_true).tolist(),
                                     by_band.tolist()):

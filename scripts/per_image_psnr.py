@@ -59,23 +59,35 @@ def run_to_its_rule(solver_class, parameters, objective, device):
     return solver.get_result()["x"], getattr(algorithm, "stop_reason", None)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_problem_arguments(parser):
+    """``--dataset``, ``--kernel``, ``--alpha`` and ``--set NAME=VALUE`` (the data set's other
+    parameters): the problems a script runs on, as benchopt would build them."""
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--kernel", required=True)
     parser.add_argument("--alpha", type=float, required=True)
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE")
+
+
+def problem_data(parser, args, benchmark_root=str(ROOT)):
+    """The data set's ``get_data()`` for the options of :func:`add_problem_arguments`; a
+    parameter the data set does not declare is a usage error that names those it has."""
+    values = {**parse_assignments(args.set), "kernel": args.kernel, "alpha": args.alpha}
+    declared = dataset_class(benchmark_root, args.dataset).parameters
+    if set(values) - set(declared):
+        parser.error(f"{args.dataset} has no parameters {sorted(set(values) - set(declared))}; "
+                     f"it has {sorted(declared)}")
+    return dataset_instance(benchmark_root, args.dataset, values).get_data()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_problem_arguments(parser)
     parser.add_argument("--solvers", nargs="+", required=True)
     parser.add_argument("--benchmark", default=str(ROOT))
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:<index>")
     args = parser.parse_args(argv)
-    values = {**parse_assignments(args.set), "kernel": args.kernel, "alpha": args.alpha}
     benchmark = Benchmark(Path(args.benchmark))
-    declared = dataset_class(args.benchmark, args.dataset).parameters
-    if set(values) - set(declared):
-        parser.error(f"{args.dataset} has no parameters {sorted(set(values) - set(declared))}; "
-                     f"it has {sorted(declared)}")
-    data = dataset_instance(args.benchmark, args.dataset, values).get_data()
+    data = problem_data(parser, args, args.benchmark)
     objective = benchmark.get_benchmark_objective().get_instance()
     objective.set_data(**data)
     solvers = {cls.name: cls for cls in benchmark.get_solvers()}

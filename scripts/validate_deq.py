@@ -29,8 +29,7 @@ from benchmark.algorithms.tv_md import TVMirrorDescent
 from benchmark.device import select_device
 from benchmark.maths.metrics import psnr
 from benchmark.maths.physics import KERNEL_NAMES, get_kernel
-from benchmark.networks.registry import run_weights
-from benchmark.networks.regularizers import REDPotential
+from benchmark.networks.registry import frozen_red_from_file
 from benchmark.networks.symmetry import GROUPS, symmetrized
 from benchmark.training.crops import cbsd432_split, validation_crops
 from benchmark.training.train_deq import validation_problems
@@ -71,9 +70,7 @@ def main():
         print(f"TV-MD (lambda {lam:g}, {how}): mean {sum(scores) / len(scores):.3f} dB "
               f"({per_kernel_text(args.kernels, scores)})")
     for path in args.weights:
-        model = REDPotential()
-        model.load_state_dict(run_weights(path))
-        model.to(device).eval().requires_grad_(False)
+        model = frozen_red_from_file(path, device)
         for symmetry, weight in [(s, w) for s in args.symmetry for w in args.reg_weights]:
             scores, evaluations, converged = [], [], 0
             start = time.perf_counter()

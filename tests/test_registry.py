@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+import torch
 
 from benchmark.networks import registry
 from benchmark.networks.registry import (
@@ -22,6 +23,7 @@ from benchmark.networks.registry import (
     load_bregman_denoiser,
     load_regularizer,
 )
+from benchmark.networks.regularizers import REDPotential
 
 try:
     import tomllib
@@ -95,3 +97,17 @@ def test_a_missing_weights_file_is_named(tmp_path):
     with pytest.raises(WeightsError, match=r"red_gone\.pt is missing\. It is package data"):
         registry.load_checkpoint(WEIGHTS_DIR / "red_gone.pt")
     assert json.loads((WEIGHTS_DIR / "red_all_a100.json").read_text())["file"] == "red_all_a100.pt"
+
+
+def test_frozen_red_from_file_loads_a_runs_weights_frozen(tmp_path):
+    """A run's ``best.pt`` holds the state dict under ``"model"``: the potential built from it has
+    those parameters, none trainable, in eval mode; a missing file is named."""
+    torch.manual_seed(0)
+    source = REDPotential()
+    torch.save({"model": source.state_dict(), "step": 3}, tmp_path / "best.pt")
+    model = registry.frozen_red_from_file(tmp_path / "best.pt")
+    assert not model.training
+    for (name, p), q in zip(model.named_parameters(), source.parameters()):
+        assert not p.requires_grad and torch.equal(p, q), name
+    with pytest.raises(WeightsError, match=r"Weights file .*nosuch\.pt is missing"):
+        registry.frozen_red_from_file(tmp_path / "nosuch.pt")

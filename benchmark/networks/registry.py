@@ -123,6 +123,15 @@ def run_weights(path):
     return state["model"] if "model" in state else state
 
 
+def frozen_red_from_file(path, device="cpu"):
+    """The RED potential (default architecture) of the weights file ``path`` (see
+    :func:`run_weights`), frozen, in eval mode, on ``device``: a checkpoint outside the registry,
+    as the validation scripts compare them."""
+    model = build_regularizer("red")
+    model.load_state_dict(run_weights(path))
+    return model.to(device).eval().requires_grad_(False)
+
+
 def load_regularizer(name, kernel, alpha, device="cpu", weights_dir=WEIGHTS_DIR):
     """The trained regulariser for (name, kernel, alpha), frozen, in eval mode, on ``device``.
 
