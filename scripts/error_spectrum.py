@@ -7,9 +7,9 @@ r"""Where in frequency DEQ-MD's error lies, per image, for one or more weights f
 Runs DEQ-MD (``lbfgs`` to its default tolerance, the network alone) with each weights file on the
 dataset's problems and prints, per image, its MSE split by radial frequency band of the error
 (:func:`benchmark.maths.metrics.mse_by_frequency_band`; the bands sum to the MSE behind the
-PSNR). Two models that differ by the same PSNR can differ in where they fail: at low frequencies
-(contrast, shading) or near the blur's spectral zeros (ringing, noise left in). ``--edges`` sets the
-bands in cycles per pixel (default 0, 1/32, 1/16, 1/8, 1/4; the last band is open above).
+PSNR). Two models with the same PSNR can fail in different places: at low frequencies (contrast,
+shading) or near the blur's spectral zeros (ringing, noise left in). ``--edges`` sets the bands in
+cycles per pixel (default 0, 1/32, 1/16, 1/8, 1/4; the last band is open above).
 """
 
 import argparse
