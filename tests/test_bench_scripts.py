@@ -35,6 +35,14 @@ def run_script(name, *args, data_root=None):
     return done.stdout
 
 
+def refused_script(name, *args):
+    """Run ``scripts/<name>`` with arguments it must refuse: its exit status and stderr."""
+    env = {**os.environ, "POISSON_DEBLUR_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / name), *args], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300)
+    return done.returncode, done.stderr
+
+
 def numbers_after(label, text):
     """Every number that follows ``label`` on a line of ``text``."""
     return [float(m) for m in re.findall(re.escape(label) + r"\s*([-+0-9.e]+)", text)]
@@ -126,12 +134,9 @@ def test_per_image_psnr_prints_each_images_psnr_of_the_data_sets_own_draw():
     assert len(printed) == 2 and all(abs(p - e) < 0.006 for p, e in zip(printed, expected)), out
     assert "discrepancy D <= 1 for every image" in out, out
     assert "(iteration cap max_iter=3 hit" in out, out
-    env = {**os.environ, "POISSON_DEBLUR_OFFLINE": "1"}
     for wrong, message in ((["--solvers", "nosuch"], "unknown solvers ['nosuch']"),
                            (["--solvers", "tv_md", "--set", "crop=64"],
                             "simulated has no parameters ['crop']")):
-        refused = subprocess.run([sys.executable, str(ROOT / "scripts" / "per_image_psnr.py"),
-                                  "--dataset", "simulated", "--kernel", "uniform", "--alpha",
-                                  "60", *wrong], cwd=ROOT, env=env, capture_output=True,
-                                 text=True, timeout=300)
-        assert refused.returncode != 0 and message in refused.stderr, refused.stderr
+        status, stderr = refused_script("per_image_psnr.py", "--dataset", "simulated", "--kernel",
+                                        "uniform", "--alpha", "60", *wrong)
+        assert status != 0 and message in stderr, stderr

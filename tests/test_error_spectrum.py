@@ -3,13 +3,10 @@
 the band of its frequency, and the script's bands give back the PSNR it prints."""
 
 import math
-import os
 import re
-import subprocess
-import sys
 
 import torch
-from test_bench_scripts import ROOT, run_script
+from test_bench_scripts import ROOT, refused_script, run_script
 
 from benchmark.maths.metrics import mse_by_frequency_band
 
@@ -49,9 +46,7 @@ def test_error_spectrum_prints_bands_that_sum_to_the_printed_psnr():
         mse = sum(float(v) for v in bands.split()) * 1e-4
         assert len(bands.split()) == len(EDGES)
         assert abs(-10 * math.log10(mse) - float(value)) < 0.01, line
-    env = {**os.environ, "POISSON_DEBLUR_OFFLINE": "1"}
-    refused = subprocess.run([sys.executable, str(ROOT / "scripts" / "error_spectrum.py"),
-                              "--dataset", "simulated", "--kernel", "gaussian", "--alpha", "100",
-                              "--weights", weights, "--edges", "0.1", "0.2"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=300)
-    assert refused.returncode != 0 and "--edges must start at 0" in refused.stderr
+    status, stderr = refused_script("error_spectrum.py", "--dataset", "simulated", "--kernel",
+                                    "gaussian", "--alpha", "100", "--weights", weights,
+                                    "--edges", "0.1", "0.2")
+    assert status != 0 and "--edges must start at 0" in stderr
