@@ -2,6 +2,7 @@
 
 import ctypes
 import ctypes.util
+import time
 
 import torch
 
@@ -79,3 +80,16 @@ def describe_device(device):
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     return f"{device.type} ({torch.get_num_threads()} threads)"
+
+
+def timed_call(fn, device):
+    """``(fn(), seconds)``: the wall-clock time of one call, with the queue of a CUDA ``device``
+    emptied before the clock starts and before it stops (CUDA kernels run asynchronously)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    result = fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return result, time.perf_counter() - start

@@ -19,7 +19,6 @@ Uses the shipped pre-trained denoiser weights when present, else random weights.
 
 import argparse
 import statistics
-import time
 
 import torch
 
@@ -27,21 +26,11 @@ from benchmark.algorithms.composite import CompositeObjective
 from benchmark.algorithms.deqmd import paper_iteration
 from benchmark.algorithms.equilibrium import ProjectedLBFGS
 from benchmark.data.images import smooth_random_images
-from benchmark.device import select_device
+from benchmark.device import select_device, timed_call
 from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import gaussian_kernel, simulate
 from benchmark.networks.registry import WEIGHTS_DIR, load_checkpoint
 from benchmark.networks.regularizers import REDPotential
-
-
-def timed(fn, device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
 
 
 def main():
@@ -89,7 +78,7 @@ def main():
         fn()
     for _ in range(args.repeats):
         for name, fn in cases.items():
-            times[name].append(timed(fn, device))
+            times[name].append(timed_call(fn, device)[1])
     network = statistics.median(times["network forward+backward"])
     step = statistics.median(times["DEQ-MD iteration"])
     print(f"device={device}, torch threads={torch.get_num_threads()}, batch {args.batch}x3x"

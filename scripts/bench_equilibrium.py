@@ -21,7 +21,6 @@ time. Both run in the same process, one after the other, on one image.
 """
 
 import argparse
-import time
 
 import torch
 
@@ -30,7 +29,7 @@ from benchmark.algorithms.deqmd import PAPER_TOL, make_solver
 from benchmark.algorithms.equilibrium import fixed_point_residual
 from benchmark.data.images import center_crop, load_set3c
 from benchmark.data.problem import make_problem
-from benchmark.device import select_device
+from benchmark.device import select_device, timed_call
 from benchmark.glue.runner import prepare_problem
 from benchmark.maths.metrics import psnr
 from benchmark.maths.mirror import initial_point
@@ -39,18 +38,9 @@ from benchmark.networks.registry import WEIGHTS_DIR, load_regularizer
 DEFAULT_SETTINGS = ("butterfly:motion:100:128", "leaves:gaussian:40:96", "starfish:uniform:60:96")
 
 
-def synchronize(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
 def run_solver(name, potential, x0, tol, max_iter, x_true, device):
     """Solve, then measure the end point independently; returns a dict of the numbers."""
-    synchronize(device)
-    start = time.perf_counter()
-    result = make_solver(name, potential, x0, tol, max_iter).run()
-    synchronize(device)
-    seconds = time.perf_counter() - start
+    result, seconds = timed_call(make_solver(name, potential, x0, tol, max_iter).run, device)
     value, grad = potential(result.x, None)
     return dict(evaluations=int(result.evaluations[0]), seconds=seconds,
                 residual=float(fixed_point_residual(result.x, grad)[0]), value=float(value[0]),

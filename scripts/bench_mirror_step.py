@@ -12,26 +12,15 @@ Prints each median and its ratio to (1).
 
 import argparse
 import statistics
-import time
 
 import torch
 
 from benchmark.algorithms.composite import CompositeObjective
 from benchmark.data.images import smooth_random_images
-from benchmark.device import select_device
+from benchmark.device import select_device, timed_call
 from benchmark.maths.mirror import backtracking_step, init_state, initial_point
 from benchmark.maths.physics import gaussian_kernel, simulate
 from benchmark.maths.tv import SmoothedTV
-
-
-def timed(fn, device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
 
 
 def main():
@@ -62,7 +51,7 @@ def main():
             fn()
         for _ in range(args.repeats):
             for name, fn in cases.items():
-                times[name].append(timed(fn, device))
+                times[name].append(timed_call(fn, device)[1])
     evaluations = {name: backtracking_step(f, s)[1].evaluations for name, (f, s) in
                    {"mirror step, KL": (kl_fun, kl_state),
                     "mirror step, KL + TV": (tv_fun, tv_state)}.items()}

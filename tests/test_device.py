@@ -4,11 +4,12 @@ import os
 import platform
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
 
-from benchmark.device import ENV_KEEP_CPU_MEMORY, select_device
+from benchmark.device import ENV_KEEP_CPU_MEMORY, select_device, timed_call
 
 # In a fresh process: the network's gradient on three 256x256 images (64 channels: 50 MB per
 # activation), twice, then the page faults of a third call (resource's ru_minflt), with or without
@@ -76,3 +77,15 @@ def test_select_device_names_the_choices_and_refuses_a_missing_gpu():
         assert select_device("auto") == torch.device("cpu")
         with pytest.raises(RuntimeError, match="no CUDA device"):
             select_device("cuda")
+
+
+def test_timed_call_returns_the_result_and_at_least_the_time_the_call_took():
+    def slow():
+        time.sleep(0.05)
+        return "value"
+
+    start = time.perf_counter()
+    result, seconds = timed_call(slow, "cpu")
+    outside = time.perf_counter() - start
+    assert result == "value"
+    assert 0.05 <= seconds <= outside
