@@ -40,7 +40,8 @@ DEFAULT_SETTINGS = ("butterfly:motion:100:128", "leaves:gaussian:40:96", "starfi
 
 def run_solver(name, potential, x0, tol, max_iter, x_true, device):
     """Solve, then measure the end point independently; returns a dict of the numbers."""
-    result, seconds = timed_call(make_solver(name, potential, x0, tol, max_iter).run, device)
+    result, seconds = timed_call(lambda: make_solver(name, potential, x0, tol, max_iter).run(),
+                                 device)
     value, grad = potential(result.x, None)
     return dict(evaluations=int(result.evaluations[0]), seconds=seconds,
                 residual=float(fixed_point_residual(result.x, grad)[0]), value=float(value[0]),
