@@ -1,13 +1,20 @@
-"""Checks of solver parameters that take one of a fixed set of values (no benchopt here).
+"""Checks of solver parameters and command-line options (no benchopt here).
 
 benchopt passes a solver's parameters as written on the command line (``-s "tv_md[lam=x]"``), so
 a typo reaches the solver as a string. Each solver checks its parameters with these helpers before
 it uses them, so that a wrong value stops the run with the values that are allowed, instead of an
-error from deep inside the code (or a misleading one, such as "no checkpoint").
+error from deep inside the code (or a misleading one, such as "no checkpoint"). The scripts and
+training entry points check their ``--alpha`` (:func:`alpha_argument`) and the files they will
+write (:func:`check_writable`) before any work.
 """
 
+import argparse
 import math
+import os
 import re
+from pathlib import Path
+
+from benchmark.maths.physics import check_alpha
 
 
 def _show(values):
@@ -59,3 +66,34 @@ def check_device(value):
         return value
     raise ValueError(f"unknown device {value!r}; choose one of {_show(DEVICE_CHOICES)} or "
                      "'cuda:<index>'.")
+
+
+def alpha_argument(text):
+    """The ``type`` of an ``--alpha`` option: the Poisson scale, a finite number > 0
+    (:func:`benchmark.maths.physics.check_alpha`), else a usage error with its message."""
+    try:
+        return check_alpha(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def check_writable(path, folder=False):
+    """``path`` as a :class:`~pathlib.Path` once it is sure that it can be written (atomically:
+    a temporary file or folder beside it, then a rename): a file (``folder=True``: a folder) that
+    is not there yet or is one already, whose nearest existing parent is a folder that this
+    process may write into (an existing folder too). Otherwise an :class:`OSError` that names the
+    path and the reason, raised before any work whose result would be lost."""
+    path = Path(path)
+    if path.exists() and path.is_dir() != folder:
+        error = NotADirectoryError if folder else IsADirectoryError
+        raise error(f"Cannot write {path}: it is a {'folder' if path.is_dir() else 'file'}, "
+                    f"not a {'folder' if folder else 'file'}.")
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(f"Cannot write {path}: {parent} is a file, not a folder.")
+    for target in [parent] + ([path] if folder and path.exists() else []):
+        if not os.access(target, os.W_OK | os.X_OK):
+            raise PermissionError(f"Cannot write {path}: no permission to write into {target}.")
+    return path

@@ -31,12 +31,13 @@ from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import KERNEL_NAMES
 from benchmark.networks.registry import WEIGHTS_DIR, load_regularizer
 from benchmark.networks.symmetry import GROUPS, symmetrized, training_symmetry_note
+from benchmark.parameters import alpha_argument
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kernel", default="motion", choices=KERNEL_NAMES)
-    parser.add_argument("--alpha", type=float, default=100.0)
+    parser.add_argument("--alpha", type=alpha_argument, default=100.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(SOLVERS))
     parser.add_argument("--symmetry", default=DEFAULT_SYMMETRY, choices=sorted(GROUPS))

@@ -34,12 +34,13 @@ def main(argv=None):
         parser.error(f"--edges must start at 0 and increase, got {args.edges}")
     data = problem_data(parser, args)
     y, operator, device = prepare_problem(data["y"], data["kernel"], args.device)
+    models = [(path, frozen_red_from_file(path, device)) for path in args.weights]  # fail early
     x_true = data["x_true"].to(device)
     bands = [f"{a:.3g}-{b:.3g}" for a, b in zip(args.edges, args.edges[1:])]
     print(f"{args.dataset} {args.kernel} alpha={args.alpha:g} {args.set}; MSE (1e-4) per band of "
           f"cycles per pixel: {', '.join(bands + [f'>={args.edges[-1]:.3g}'])}")
-    for path in args.weights:
-        x = reconstruct(y, operator, frozen_red_from_file(path, device)).x
+    for path, model in models:
+        x = reconstruct(y, operator, model).x
         by_band = mse_by_frequency_band(x, x_true, args.edges)
         for name, value, row in zip(data["image_names"], psnr(x, x_true).tolist(),
                                     by_band.tolist()):

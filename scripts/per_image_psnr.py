@@ -21,6 +21,7 @@ from pathlib import Path
 from benchopt.benchmark import Benchmark
 
 from benchmark.maths.metrics import psnr, ssim
+from benchmark.parameters import alpha_argument
 from benchmark.reporting.report import dataset_class, dataset_instance, solver_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +65,7 @@ def add_problem_arguments(parser):
     parameters): the problems a script runs on, as benchopt would build them."""
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--kernel", required=True)
-    parser.add_argument("--alpha", type=float, required=True)
+    parser.add_argument("--alpha", type=alpha_argument, required=True)
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE")
 
 

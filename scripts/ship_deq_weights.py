@@ -12,13 +12,14 @@ elsewhere first (``weights/experiments/``) when numbers still quote it.
 """
 
 import argparse
-import json
 from pathlib import Path
 
 from benchmark.networks.registry import (
     WEIGHTS_DIR,
+    WeightsError,
     checkpoint_name,
     load_checkpoint,
+    read_provenance,
     write_checkpoint,
 )
 
@@ -29,11 +30,16 @@ def ship(source, weights_dir):
     """Copy the checkpoint ``source`` (with its ``.json``) into ``weights_dir``; its record."""
     source = Path(source)
     meta = source.with_suffix(".json")
+    if not source.is_file():
+        raise WeightsError(f"Weights file {source} is missing.")
     if not meta.is_file():
         raise SystemExit(f"{source}: no provenance file {meta} beside it.")
-    record = json.loads(meta.read_text())
+    record = read_provenance(meta)
     if record.get("stage") != "deq":
         raise SystemExit(f"{source}: stage {record.get('stage')!r}, not a DEQ checkpoint.")
+    missing = [key for key in ("regularizer", "kernel", "alpha") if key not in record]
+    if missing:
+        raise SystemExit(f"{meta}: no {', '.join(missing)} in the provenance record.")
     state = load_checkpoint(source, record["sha256"])
     provenance = {key: value for key, value in record.items() if key not in PROVENANCE_OF_THE_FILE}
     provenance["exported_from"] = str(source)

@@ -31,6 +31,7 @@ from benchmark.maths.metrics import psnr
 from benchmark.maths.physics import KERNEL_NAMES, get_kernel
 from benchmark.networks.registry import frozen_red_from_file
 from benchmark.networks.symmetry import GROUPS, symmetrized
+from benchmark.parameters import alpha_argument
 from benchmark.training.crops import cbsd432_split, validation_crops
 from benchmark.training.train_deq import validation_problems
 
@@ -42,7 +43,7 @@ def per_kernel_text(kernels, scores):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", nargs="*", default=[])
-    parser.add_argument("--alpha", type=float, required=True)
+    parser.add_argument("--alpha", type=alpha_argument, required=True)
     parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(SOLVERS))
     parser.add_argument("--max-iter", type=int, default=None)
     parser.add_argument("--kernels", nargs="+", default=list(KERNEL_NAMES))
@@ -59,6 +60,7 @@ def main():
     if min(args.reg_weights) <= 0:
         parser.error(f"--reg-weights must be positive, got {args.reg_weights}")
     device = select_device(args.device)
+    models = [(path, frozen_red_from_file(path, device)) for path in args.weights]  # fail early
     crops = validation_crops(cbsd432_split()[1][:args.images], args.size).to(device)
     problems = validation_problems(crops, [get_kernel(k) for k in args.kernels], args.alpha)
     print(f"{args.images} CBSD432 validation crops {args.size}x{args.size}, alpha {args.alpha:g}, "
@@ -69,8 +71,7 @@ def main():
                   for y, operator in problems]
         print(f"TV-MD (lambda {lam:g}, {how}): mean {sum(scores) / len(scores):.3f} dB "
               f"({per_kernel_text(args.kernels, scores)})")
-    for path in args.weights:
-        model = frozen_red_from_file(path, device)
+    for path, model in models:
         for symmetry, weight in [(s, w) for s in args.symmetry for w in args.reg_weights]:
             scores, evaluations, converged = [], [], 0
             start = time.perf_counter()

@@ -7,7 +7,7 @@ from benchopt import BaseSolver
 
 from benchmark.glue.cache_key import LibraryFingerprint
 from benchmark.glue.runner import prepare_problem
-from benchmark.maths.physics import CUSTOM_KERNEL
+from benchmark.maths.physics import CUSTOM_KERNEL, check_alpha
 
 
 class Solver(LibraryFingerprint, BaseSolver):
@@ -16,6 +16,7 @@ class Solver(LibraryFingerprint, BaseSolver):
     parameters = {"device": ["auto"]}
 
     def set_objective(self, y, kernel, alpha, kernel_name=CUSTOM_KERNEL):
+        check_alpha(alpha)  # unused here, but a bad one is an error for every solver
         self.y, self.operator, self.torch_device = prepare_problem(y, kernel, self.device)
 
     def run(self, _):

@@ -38,9 +38,18 @@ def test_solvers_never_receive_the_ground_truth(objective):
 def test_metrics_of_the_ground_truth_and_of_a_worse_estimate(objective):
     perfect = objective.evaluate_result(objective.x_true)
     assert perfect["value"] == 0 and perfect["psnr"] > 100 and perfect["ssim"] == pytest.approx(1)
-    blurred = objective.evaluate_result(objective.operator.A(objective.x_true))
+    estimate = objective.operator.A(objective.x_true)
+    blurred = objective.evaluate_result(estimate)
     assert 0 < blurred["value"] and blurred["psnr"] < perfect["psnr"] and blurred["ssim"] < 1
-    assert perfect["kl_per_pixel"] > 0
+    # the MSE and the KL data fit per pixel, sum(y log(y / (Ax + eps)) + Ax - y) / (C H W),
+    # recomputed (mean over images)
+    y = objective.y.double()
+    for result, x in ((perfect, objective.x_true), (blurred, estimate)):
+        Ax = objective.operator.A(x).double()
+        kl = (torch.xlogy(y, y) - torch.xlogy(y, Ax + 1e-6) + Ax - y).flatten(1).sum(1)
+        assert result["kl_per_pixel"] == pytest.approx(float(kl.mean()) / y[0].numel(), rel=1e-5)
+    assert blurred["value"] == pytest.approx(float(((estimate - objective.x_true) ** 2).mean()),
+                                             rel=1e-5)
     frame = perfect["reconstruction"]
     assert isinstance(frame, np.ndarray) and frame.shape == (24, 24, 3)
 

@@ -41,13 +41,17 @@ def test_motion_kernel_found_through_environment(monkeypatch):
 
 
 def test_blur_is_adjoint_and_preserves_flux():
-    op = blur_operator(get_kernel("uniform"), (3, 24, 20))
+    # an asymmetric kernel: with a symmetric one (uniform, Gaussian) A is self-adjoint, and an
+    # A_adjoint that applied A again would pass
+    kernel = torch.rand(5, 5, generator=torch.Generator().manual_seed(1))
+    op = blur_operator(kernel / kernel.sum(), (3, 24, 20))
     generator = torch.Generator().manual_seed(0)
     u = torch.randn(2, 3, 24, 20, generator=generator, dtype=torch.float32)
     v = torch.randn(2, 3, 24, 20, generator=generator, dtype=torch.float32)
     lhs, rhs = (op.A(u) * v).sum(), (u * op.A_adjoint(v)).sum()
     assert torch.isclose(lhs, rhs, rtol=1e-4, atol=1e-4)
     assert torch.isclose(op.A(u).sum(), u.sum(), rtol=1e-4, atol=1e-3)
+    assert torch.isclose(op.A_adjoint(u).sum(), u.sum(), rtol=1e-4, atol=1e-3)
 
 
 def test_blur_is_a_circular_convolution():

@@ -17,6 +17,7 @@ from benchmark.networks.symmetry import (
     SymmetrizedPotential,
     symmetrized,
     training_symmetry_note,
+    transform,
 )
 
 
@@ -52,11 +53,14 @@ def tiny_red():
 
 
 def test_groups_have_their_sizes_and_distinct_elements():
+    """The code's group elements, applied by its ``transform``, are distinct and are the group
+    written independently above."""
     x = torch.arange(3 * 5 * 5, dtype=torch.float64).reshape(1, 3, 5, 5)
     for name, size in (("none", 1), ("flip", 2), ("d4", 8)):
         assert len(GROUPS[name]) == size
-        images = {tuple(t(x).flatten().tolist()) for t in INDEPENDENT.get(name, [lambda z: z])}
-        assert len(images) == size
+        images = {tuple(transform(x, *element).flatten().tolist()) for element in GROUPS[name]}
+        expected = {tuple(t(x).flatten().tolist()) for t in INDEPENDENT.get(name, [lambda z: z])}
+        assert len(images) == size and images == expected, name
 
 
 @pytest.mark.parametrize("symmetry", ["flip", "d4"])

@@ -14,24 +14,29 @@ data weight :math:`\lambda` is 1 for TV-MD and DEQ-MD (their weight is inside :m
 B-RED/B-PnP parameter for those. Values are accumulated in float64 (:mod:`benchmark.maths.poisson`).
 """
 
+import copy
+
+from benchmark.maths.physics import check_observation
 from benchmark.maths.poisson import EPS, kl_value_and_grad
 
 
 class CompositeObjective:
     r""":math:`F = \lambda\,\mathrm{KL}(y, A\cdot) + R` on the batch ``y``; a sub-batch view by
     :meth:`subset`, and ``objective(x, index)`` for the images ``index`` of the batch, the form
-    the mirror step and the fixed-point solvers call (:mod:`benchmark.maths.mirror`)."""
+    the mirror step and the fixed-point solvers call (:mod:`benchmark.maths.mirror`). ``y`` is
+    checked once, here (:func:`benchmark.maths.physics.check_observation`)."""
 
     def __init__(self, y, operator, regularizer=None, data_weight=1.0, eps=EPS):
-        self.y, self.operator, self.regularizer = y, operator, regularizer
+        self.y, self.operator, self.regularizer = check_observation(y), operator, regularizer
         self.data_weight, self.eps = data_weight, eps
 
     def subset(self, index):
         """The same objective on the images ``index`` of the batch (``None``: this one)."""
         if index is None:
             return self
-        return CompositeObjective(self.y[index], self.operator, self.regularizer,
-                                  self.data_weight, self.eps)
+        view = copy.copy(self)
+        view.y = self.y[index]
+        return view
 
     def data_fit(self, x):
         r"""``(KL(y, Ax) per image, its gradient)``, without the weight :math:`\lambda`."""

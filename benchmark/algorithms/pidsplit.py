@@ -31,6 +31,7 @@ import torch
 
 from benchmark.algorithms.iterations import IterativeSolver
 from benchmark.maths.mirror import relative_change
+from benchmark.maths.physics import check_observation
 from benchmark.maths.poisson import EPS, kl_prox
 from benchmark.maths.tv import gradient, gradient_adjoint, laplacian_spectrum, shrink_isotropic
 
@@ -42,6 +43,7 @@ class PIDSplitPlus(IterativeSolver):
     criterion_name = "relative change of u1 and u3"
 
     def __init__(self, y, operator, lam, gamma=50.0, tol=1e-5, max_iter=1000, eps=EPS):
+        y = check_observation(y)
         super().__init__(y.shape[0], y.device, tol, max_iter)
         self.y, self.operator, self.lam, self.gamma, self.eps = y, operator, lam, gamma, eps
         height, width = y.shape[-2:]

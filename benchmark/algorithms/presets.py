@@ -105,6 +105,7 @@ def bregman_pnp_parameters(solver, alpha, preset="tuned"):
     no silent default (the learned solvers skip such an alpha with this message).
     """
     check_choice("preset", preset, sorted(BREGMAN_PNP_PRESETS))
+    alpha = check_alpha(alpha)
     table = BREGMAN_PNP_PRESETS[preset][solver]
     key = int(alpha) if float(alpha).is_integer() else alpha
     if key not in table:

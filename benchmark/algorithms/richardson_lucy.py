@@ -25,6 +25,7 @@ own: once it meets the rule it is frozen.
 import torch
 
 from benchmark.algorithms.iterations import IterativeSolver
+from benchmark.maths.physics import check_alpha, check_observation
 from benchmark.maths.poisson import EPS, kl_divergence
 
 
@@ -42,6 +43,7 @@ class RichardsonLucy(IterativeSolver):
     met_when_equal = True
 
     def __init__(self, y, operator, alpha, max_iter=500, discrepancy_target=1.0, eps=EPS):
+        y, alpha = check_observation(y), check_alpha(alpha)
         super().__init__(y.shape[0], y.device, discrepancy_target, max_iter)
         self.y, self.operator, self.alpha, self.eps = y, operator, alpha, eps
         self.normaliser = operator.A_adjoint(torch.ones_like(y))

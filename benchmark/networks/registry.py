@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 
 from benchmark.networks.bregman_denoiser import BregmanScoreDenoiser
-from benchmark.networks.regularizers import build_regularizer
+from benchmark.networks.regularizers import REDPotential, build_regularizer
+from benchmark.parameters import check_writable
 
 
 def package_weights_dir():
@@ -53,11 +54,24 @@ def sha256(path):
     return digest.hexdigest()
 
 
+def read_provenance(meta):
+    """The provenance record (a dict) of the file ``meta``; a :class:`WeightsError` naming the file
+    when it is not a JSON object with the checkpoint's ``sha256``."""
+    try:
+        record = json.loads(Path(meta).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WeightsError(f"Provenance file {meta} cannot be read: {exc}.") from exc
+    if not isinstance(record, dict) or "sha256" not in record:
+        raise WeightsError(f"Provenance file {meta} is not a provenance record: a JSON object "
+                           "with the checkpoint's sha256 is expected.")
+    return record
+
+
 def provenance_files(weights_dir=WEIGHTS_DIR):
     """All provenance records (dicts, with their ``path``) in ``weights_dir``."""
     records = []
     for meta in sorted(Path(weights_dir).glob("*.json")):
-        record = json.loads(meta.read_text())
+        record = read_provenance(meta)
         record["path"] = str(meta.with_suffix(".pt"))
         records.append(record)
     return records
@@ -100,6 +114,34 @@ def _missing_hint(path):
             "[tool.setuptools.package-data]): reinstall the package from a checkout that has it.")
 
 
+def read_weights(path, weights_only=True):
+    """``torch.load`` of the file ``path`` on the CPU; a :class:`WeightsError` naming the file when
+    it is missing or is not a readable PyTorch file (truncated, corrupted, something else)."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"Weights file {path} is missing.{_missing_hint(path)}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=weights_only)
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WeightsError(f"Weights file {path} cannot be read as a PyTorch checkpoint (truncated "
+                           f"or corrupted?): {reason}") from exc
+
+
+def load_weights(model, state_dict, path):
+    """``model`` with the weights ``state_dict`` (read from ``path``); a :class:`WeightsError`
+    naming the file when they are not weights of this network and architecture."""
+    try:
+        model.load_state_dict(state_dict)
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        reason = str(exc).strip().splitlines()
+        raise WeightsError(
+            f"Weights file {path} does not hold weights of {type(model).__name__} "
+            f"{getattr(model, 'architecture', '')}: "
+            f"{'; '.join(line.strip().rstrip('.') for line in reason[1:3]) or reason[0]}.") from exc
+    return model
+
+
 def load_checkpoint(path, expected_sha256=None):
     """State dict from ``path``, after checking that the file exists and matches its hash."""
     path = Path(path)
@@ -110,25 +152,37 @@ def load_checkpoint(path, expected_sha256=None):
         if actual != expected_sha256:
             raise WeightsError(f"Weights file {path} is corrupted: SHA-256 {actual} does not "
                                f"match the provenance record {expected_sha256}.")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    return read_weights(path)
 
 
 def run_weights(path):
     """The model's state dict from a file: an exported checkpoint, or a training run's
     ``best.pt`` / ``state.pt`` (which hold it under ``"model"``), on the CPU."""
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"Weights file {path} is missing.{_missing_hint(path)}")
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = read_weights(path, weights_only=False)
+    if not isinstance(state, dict):
+        raise WeightsError(f"Weights file {path} holds a {type(state).__name__}, not a model's "
+                           "weights (a state dict, or a training run's file with one under "
+                           "'model').")
     return state["model"] if "model" in state else state
 
 
+def red_from_weights(state_dict, path):
+    """The RED potential of the architecture of ``state_dict`` (DnCNN width, depth, channels),
+    with those weights (read from ``path``); a :class:`WeightsError` naming the file when they
+    are not RED weights."""
+    try:
+        model = REDPotential(**REDPotential.architecture_of(state_dict))
+    except (KeyError, IndexError, AttributeError, TypeError) as exc:
+        raise WeightsError(f"Weights file {path} does not hold the weights of a RED potential "
+                           f"(DnCNN): no {exc} in it.") from exc
+    return load_weights(model, state_dict, path)
+
+
 def frozen_red_from_file(path, device="cpu"):
-    """The RED potential (default architecture) of the weights file ``path`` (see
-    :func:`run_weights`), frozen, in eval mode, on ``device``: a checkpoint outside the registry,
-    as the validation scripts compare them."""
-    model = build_regularizer("red")
-    model.load_state_dict(run_weights(path))
+    """The RED potential of the weights file ``path`` (see :func:`run_weights`; the DnCNN's
+    architecture is that of the weights), frozen, in eval mode, on ``device``: a checkpoint
+    outside the registry, as the validation scripts compare them."""
+    model = red_from_weights(run_weights(path), path)
     return model.to(device).eval().requires_grad_(False)
 
 
@@ -136,27 +190,46 @@ def load_regularizer(name, kernel, alpha, device="cpu", weights_dir=WEIGHTS_DIR)
     """The trained regulariser for (name, kernel, alpha), frozen, in eval mode, on ``device``.
 
     Returns ``(model, provenance_record)``; raises :class:`WeightsError` when no checkpoint fits
-    or its file is missing or corrupted.
+    or its file is missing, corrupted or for another architecture.
     """
     record = find_checkpoint(name, kernel, alpha, stage="deq", weights_dir=weights_dir)
     model = build_regularizer(name, record.get("architecture"))
-    model.load_state_dict(load_checkpoint(record["path"], record["sha256"]))
+    load_weights(model, load_checkpoint(record["path"], record["sha256"]), record["path"])
     model.eval().requires_grad_(False)
     return model.to(device), record
 
 
-def write_checkpoint(state_dict, path, provenance):
-    """Write ``path`` (.pt) and its provenance (.json) atomically, the hash included."""
+def save_atomically(obj, path):
+    """``torch.save`` to ``<path>.part``, then rename: a reader never sees half a file, and a
+    write that fails or is interrupted leaves neither ``path`` changed nor the partial file."""
     path = Path(path)
+    partial = path.with_name(path.name + ".part")
+    try:
+        torch.save(obj, partial)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def write_checkpoint(state_dict, path, provenance):
+    """Write ``path`` (.pt) and its provenance (.json), the hash included: both are written in
+    full beside their targets first and renamed last, so that a failed or interrupted write
+    leaves the previous pair (or nothing) in place, and no partial file."""
+    path = check_writable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".pt.part")
-    torch.save(state_dict, partial)
-    partial.replace(path)
-    record = {**provenance, "sha256": sha256(path), "file": path.name}
-    meta = path.with_suffix(".json")
-    meta_partial = path.with_suffix(".json.part")
-    meta_partial.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    meta_partial.replace(meta)
+    partial, meta = path.with_name(path.name + ".part"), path.with_suffix(".json")
+    meta_partial = meta.with_name(meta.name + ".part")
+    try:
+        torch.save(state_dict, partial)
+        record = {**provenance, "sha256": sha256(partial), "file": path.name}
+        meta_partial.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        partial.replace(path)
+        meta_partial.replace(meta)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        meta_partial.unlink(missing_ok=True)
+        raise
     return record
 
 
@@ -171,9 +244,9 @@ def load_bregman_denoiser(device="cpu", name="bregman_denoiser", weights_dir=WEI
         raise WeightsError(
             f"No Bregman score denoiser {meta} (weights and provenance). Train one with "
             f"`python -m benchmark.training.train_bregman_denoiser`.")
-    record = json.loads(meta.read_text())
+    record = read_provenance(meta)
     path = meta.with_suffix(".pt")
     model = BregmanScoreDenoiser(**record.get("architecture", {}))
-    model.load_state_dict(load_checkpoint(path, record["sha256"]))
+    load_weights(model, load_checkpoint(path, record["sha256"]), path)
     model.eval().requires_grad_(False)
     return model.to(device), {**record, "path": str(path)}

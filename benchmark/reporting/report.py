@@ -50,6 +50,7 @@ from benchmark.glue.cache_key import NOT_RUN_TIME
 from benchmark.glue.frames import reconstruction_frame
 from benchmark.glue.runner import SOLVER_RULE, STOP_REASON, STOPPED_BY
 from benchmark.maths.metrics import psnr
+from benchmark.parameters import check_writable
 
 PROTOCOL_FILE = "protocol.md"
 # The figures are committed under results/, so they are kept small (about 15 kB a curve, 150 kB
@@ -343,14 +344,18 @@ def dataset_class(benchmark_dir, name):
 
 def dataset_instance(benchmark_dir, name, values):
     """The dataset ``name`` of the benchmark at ``benchmark_dir`` with the parameters ``values``
-    (``{parameter: value}``, strings accepted), each cast to the type of the parameter's default;
-    a parameter missing from ``values`` (or NaN there) keeps its default."""
+    (``{parameter: value}``, strings accepted), each cast to the type of the parameter's default
+    (a number that is not a whole one stays a float where the default is an int: ``alpha=50.5``
+    is not truncated); a parameter missing from ``values`` (or NaN there) keeps its default."""
     cls = dataset_class(benchmark_dir, name)
     params = {}
     for key, grid in cls.parameters.items():
         value = values.get(key)
         if value is not None and not pd.isna(value):
-            params[key] = type(grid[0])(value)
+            kind = type(grid[0])
+            if kind is int and not float(value).is_integer():
+                kind = float
+            params[key] = kind(value)
     return cls.get_instance(**params)
 
 
@@ -452,11 +457,18 @@ def protocol_link(out):
 def write_report(results_files, out, benchmark_dir="."):
     """Write the tables, figures and README of ``results_files`` (one path or a list) into
     ``out``; return the paths written. Everything is written into a staging folder beside
-    ``out`` first and moved into ``out`` once complete: a report that fails (a dataset that is
-    not on disk, say) leaves ``out`` as it was."""
-    out = Path(out)
+    ``out`` first and moved into ``out`` once complete: a report that fails (a result file or a
+    dataset that is not on disk, say) leaves ``out`` as it was, and no folder it created.
+    ``out`` is checked first (:func:`benchmark.parameters.check_writable`)."""
+    out = check_writable(out, folder=True)
+    paths = [results_files] if isinstance(results_files, (str, Path)) else list(results_files)
+    missing = [str(path) for path in paths if not Path(path).is_file()]
+    if missing:
+        raise FileNotFoundError(f"No benchopt result file {', '.join(missing)}.")
+    created = [folder for folder in (out.parent, *out.parent.parents) if not folder.exists()]
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    written = None
     try:
         compose_report(results_files, staging, out, benchmark_dir)
         written = []
@@ -467,6 +479,9 @@ def write_report(results_files, out, benchmark_dir="."):
             written.append(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        for folder in created if written is None else ():  # failed: the deepest first
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
     order = [".md", CURVE_SUFFIX, GRID_SUFFIX]
     return sorted(written, key=lambda path: (order.index(path.suffix), path))
 

@@ -20,17 +20,10 @@ from tqdm import tqdm
 
 from benchmark.data.paths import PROJECT_ROOT
 from benchmark.device import describe_device
-from benchmark.networks.registry import sha256
+from benchmark.networks.registry import read_weights, save_atomically, sha256
 
 # Resumable training runs (state, best checkpoint, metrics), one folder per run.
 RUNS_DIR = PROJECT_ROOT / "training_runs"
-
-
-def save_atomically(obj, path):
-    """``torch.save`` to a temporary file, then rename: a reader never sees half a file."""
-    partial = path.with_suffix(".pt.part")
-    torch.save(obj, partial)
-    partial.replace(path)
 
 
 class ResumableRun:
@@ -48,7 +41,7 @@ class ResumableRun:
         A run saved without a weight average gives ``average`` the restored weights."""
         if not self.state_path.is_file():
             return 0, 0.0
-        state = torch.load(self.state_path, map_location="cpu", weights_only=False)
+        state = read_weights(self.state_path, weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         sampler.load_state_dict(state["sampler"])
@@ -68,7 +61,7 @@ class ResumableRun:
         """``{"model", "step", "val_psnr", "elapsed"}`` of the best validation so far, or None."""
         if not self.best_path.is_file():
             return None
-        return torch.load(self.best_path, map_location="cpu", weights_only=True)
+        return read_weights(self.best_path)
 
     def keep_if_best(self, model, step, val, elapsed):
         """Save ``model`` as ``best.pt`` when ``val`` beats every validation saved before."""

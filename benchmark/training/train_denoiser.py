@@ -21,8 +21,9 @@ import torch
 
 from benchmark.device import select_device
 from benchmark.maths.metrics import psnr
-from benchmark.networks.registry import WEIGHTS_DIR, run_weights, write_checkpoint
+from benchmark.networks.registry import WEIGHTS_DIR, load_weights, run_weights, write_checkpoint
 from benchmark.networks.regularizers import REDPotential
+from benchmark.parameters import check_writable
 from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
 from benchmark.training.loop import (
     RUNS_DIR,
@@ -82,6 +83,10 @@ def parse_denoiser_arguments(description, run_name, output_name, lr, argv):
                         help="auto (CUDA when torch sees it), cpu, cuda")
     args = parser.parse_args(argv)
     check_schedule_arguments(parser, args)
+    try:
+        check_writable(args.output)
+    except OSError as exc:
+        parser.error(f"--output: {exc}")
     return args
 
 
@@ -94,13 +99,13 @@ def train_and_export(model, loss_fn, make_validate, args, command, provenance, d
     """
     torch.manual_seed(args.seed)
     device = select_device(args.device)
+    if args.init is not None:  # the weights first: a bad file fails before the data are read
+        load_weights(model, run_weights(args.init), args.init)
+        provenance = {**provenance, "initialisation": named_with_hash(args.init)}
     train_files, val_files = cbsd432_split()
     sampler = PatchSampler(train_files, args.patch, seed=args.seed)
     crops = validation_crops(val_files[:args.validation_images], 96).to(device)
     validate = make_validate(crops)
-    if args.init is not None:
-        model.load_state_dict(run_weights(args.init))
-        provenance = {**provenance, "initialisation": named_with_hash(args.init)}
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     learning_rate, average = schedule(args, model)

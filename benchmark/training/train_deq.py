@@ -60,11 +60,13 @@ from benchmark.networks.registry import (
     checkpoint_name,
     find_checkpoint,
     load_checkpoint,
+    red_from_weights,
     run_weights,
     write_checkpoint,
 )
 from benchmark.networks.regularizers import REDPotential
 from benchmark.networks.symmetry import GROUPS, symmetrized
+from benchmark.parameters import alpha_argument, check_writable
 from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
 from benchmark.training.fixed_point_pool import FixedPointPool
 from benchmark.training.loop import (
@@ -202,7 +204,7 @@ def converged_share(log_path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--alpha", type=float, required=True)
+    parser.add_argument("--alpha", type=alpha_argument, required=True)
     parser.add_argument("--kernels", nargs="+", default=["gaussian", "uniform", "motion"])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch", type=int, default=8)
@@ -267,27 +269,29 @@ def main(argv=None):
     kernel_tag = args.kernels[0] if len(args.kernels) == 1 else "all"
     name = checkpoint_name("red", kernel_tag, args.alpha)
     run_dir = args.run_dir or str(RUNS_DIR / name)
+    output = args.output or WEIGHTS_DIR / f"{name}.pt"
+    try:
+        check_writable(output)
+    except OSError as exc:
+        parser.error(f"--output: {exc}")
     device = select_device(args.device)
     tol = DEFAULT_TOL[args.solver] if args.train_tol is None else args.train_tol
     max_iter = DEFAULT_MAX_ITER[args.solver] if args.train_max_iter is None else args.train_max_iter
     torch.manual_seed(args.seed)
+    if args.init is None:  # the weights first: a bad file fails before the data are read
+        init = find_checkpoint("red", "none", 0, stage="denoiser")
+        model = REDPotential()
+        model.load_state_dict(load_checkpoint(init["path"], init["sha256"]))
+        initialisation = named_with_hash(init["file"], init["path"])
+    else:
+        model = red_from_weights(run_weights(args.init), args.init)
+        initialisation = named_with_hash(args.init)
     kernels = [get_kernel(k) for k in args.kernels]
     train_files, val_files = cbsd432_split()
     sampler = PatchSampler(train_files, args.patch, seed=args.seed)
     crops = validation_crops(val_files[:args.validation_images], args.validation_size).to(device)
     validate = make_validator(crops, kernels, args.alpha, args.solver, args.validation_max_iter,
                               args.symmetry)
-
-    if args.init is None:
-        init = find_checkpoint("red", "none", 0, stage="denoiser")
-        model = REDPotential()
-        model.load_state_dict(load_checkpoint(init["path"], init["sha256"]))
-        initialisation = named_with_hash(init["file"], init["path"])
-    else:
-        weights = run_weights(args.init)
-        model = REDPotential(**REDPotential.architecture_of(weights))
-        model.load_state_dict(weights)
-        initialisation = named_with_hash(args.init)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     run = ResumableRun(run_dir)
@@ -307,7 +311,6 @@ def main(argv=None):
     best = best_weights(run, model if average is None else average.model, validate, step,
                         elapsed)
     share = converged_share(run.log_path)
-    output = args.output or WEIGHTS_DIR / f"{name}.pt"
     record = write_checkpoint(best["model"], output, {
         "regularizer": "red", "kernel": kernel_tag, "alpha": args.alpha, "stage": "deq",
         "architecture": model.architecture, "initialisation": initialisation,
