@@ -23,8 +23,7 @@ import torch
 from benchmark.device import select_device
 from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import get_kernel, simulate
-from benchmark.networks.registry import run_weights
-from benchmark.networks.regularizers import REDPotential
+from benchmark.networks.registry import red_from_weights, run_weights
 from benchmark.training.crops import PatchSampler, cbsd432_split
 from benchmark.training.train_deq import implicit_loss, jfb_loss, training_fixed_point
 
@@ -56,9 +55,7 @@ def main():
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     device = select_device(args.device)
-    model = REDPotential()
-    model.load_state_dict(run_weights(args.weights))
-    model.to(device)
+    model = red_from_weights(run_weights(args.weights), args.weights).to(device)
     sampler = PatchSampler(cbsd432_split()[0], args.patch, seed=args.seed)
     dampings = sorted(args.damping, reverse=True)
     rows = {}

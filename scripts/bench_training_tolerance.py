@@ -22,8 +22,7 @@ from benchmark.device import select_device
 from benchmark.maths.metrics import psnr
 from benchmark.maths.mirror import initial_point
 from benchmark.maths.physics import KERNEL_NAMES, get_kernel, simulate
-from benchmark.networks.registry import run_weights
-from benchmark.networks.regularizers import REDPotential
+from benchmark.networks.registry import red_from_weights, run_weights
 from benchmark.training.crops import PatchSampler, cbsd432_split
 from benchmark.training.train_deq import deq_loss
 
@@ -50,9 +49,7 @@ def main():
     args = parser.parse_args()
     device = select_device(args.device)
     tols = sorted(args.tols, reverse=True)
-    model = REDPotential()
-    model.load_state_dict(run_weights(args.weights))
-    model.to(device)
+    model = red_from_weights(run_weights(args.weights), args.weights).to(device)
     sampler = PatchSampler(cbsd432_split()[0], args.patch, seed=args.seed)
     rows = {tol: [] for tol in tols}
     for b in range(args.batches):

@@ -37,7 +37,7 @@ from benchmark.networks.registry import (
     write_checkpoint,
 )
 from benchmark.networks.regularizers import REDPotential
-from benchmark.reporting.report import dataset_instance, write_report
+from benchmark.reporting.report import dataset_instance, parameter_value, write_report
 from benchmark.training import train_denoiser, train_deq
 from benchmark.training.loop import ResumableRun, save_atomically
 
@@ -328,6 +328,18 @@ def test_per_image_psnr_keeps_an_alpha_that_is_not_a_whole_number():
     """The data set declares alpha with an int default; 50.5 was truncated to 50."""
     dataset = dataset_instance(str(ROOT), "simulated", {"alpha": "50.5", "size": "16"})
     assert dataset.alpha == 50.5 and dataset.size == 16
+
+
+@pytest.mark.parametrize("text, value", [("False", False), ("true", True), ("0", False),
+                                         (" True ", True)])
+def test_a_boolean_parameter_is_read_from_its_text(text, value):
+    """bool("False") is True: a boolean parameter's text is read, not cast."""
+    assert parameter_value(True, text) is value
+
+
+def test_a_boolean_parameter_that_is_not_one_is_an_error():
+    with pytest.raises(ValueError, match="'yes please' is not a boolean"):
+        parameter_value(False, "yes please")
 
 
 def test_training_refuses_an_output_it_cannot_write_before_any_work(a_file, tmp_path, capsys):

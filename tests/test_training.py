@@ -103,6 +103,20 @@ def test_a_run_killed_between_two_saves_resumes_without_logging_a_step_twice(tmp
     assert torch.allclose(trained_in_one_go(tmp_path / "straight", 5).weight, resumed.weight)
 
 
+def test_a_row_cut_short_by_a_kill_is_dropped_on_resume(tmp_path):
+    run = ResumableRun(tmp_path)
+    for step in (1, 2, 3):
+        run.log({"step": step, "loss": 0.5 / step, "val_psnr": ""})
+    with open(run.log_path, "a") as f:
+        f.write("1")  # step 10's row, killed after its first character
+    run.forget_log_after(3)
+    run.log({"step": 4, "loss": 0.125, "val_psnr": 30.0})
+    with open(run.log_path, newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows == [["step", "loss", "val_psnr"], ["1", "0.5", ""], ["2", "0.25", ""],
+                    ["3", str(0.5 / 3), ""], ["4", "0.125", "30.0"]]
+
+
 def test_a_cosine_schedule_sets_every_step_s_rate_also_after_a_resume(tmp_path):
     lr, lr_min, steps = 1e-2, 1e-4, 6
     expected = [lr_min + (lr - lr_min) * (1 + math.cos(math.pi * k / steps)) / 2

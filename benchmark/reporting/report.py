@@ -342,20 +342,28 @@ def dataset_class(benchmark_dir, name):
     return classes[name]
 
 
+def parameter_value(default, value):
+    """``value`` (a string from a table or a command line, or a number) cast to the type of the
+    parameter's ``default``: a number that is not a whole one stays a float where the default is
+    an int (``alpha=50.5`` is not truncated), and a boolean is read from its text (``"False"``
+    is False), else a :class:`ValueError`."""
+    kind = type(default)
+    if kind is bool and isinstance(value, str):
+        if value.strip().lower() not in ("true", "false", "1", "0"):
+            raise ValueError(f"{value!r} is not a boolean (True or False).")
+        return value.strip().lower() in ("true", "1")
+    if kind is int and not float(value).is_integer():
+        return float(value)
+    return kind(value)
+
+
 def dataset_instance(benchmark_dir, name, values):
     """The dataset ``name`` of the benchmark at ``benchmark_dir`` with the parameters ``values``
-    (``{parameter: value}``, strings accepted), each cast to the type of the parameter's default
-    (a number that is not a whole one stays a float where the default is an int: ``alpha=50.5``
-    is not truncated); a parameter missing from ``values`` (or NaN there) keeps its default."""
+    (``{parameter: value}``, strings accepted), each cast by :func:`parameter_value`; a parameter
+    missing from ``values`` (or NaN there) keeps its default."""
     cls = dataset_class(benchmark_dir, name)
-    params = {}
-    for key, grid in cls.parameters.items():
-        value = values.get(key)
-        if value is not None and not pd.isna(value):
-            kind = type(grid[0])
-            if kind is int and not float(value).is_integer():
-                kind = float
-            params[key] = kind(value)
+    params = {key: parameter_value(grid[0], values[key]) for key, grid in cls.parameters.items()
+              if values.get(key) is not None and not pd.isna(values[key])}
     return cls.get_instance(**params)
 
 

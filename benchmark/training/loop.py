@@ -87,13 +87,15 @@ class ResumableRun:
 
     def forget_log_after(self, step):
         """Drop the rows of ``metrics.csv`` logged after step ``step``: a run stopped between two
-        saves logged steps that its resume trains again."""
+        saves logged steps that its resume trains again, and a run killed while it appended a row
+        left that row incomplete (fewer fields than the header, or none after a cut line end)."""
         if not self.log_path.is_file():
             return
         with open(self.log_path, newline="") as f:
             rows = list(csv.reader(f))
         column = rows[0].index("step")
-        kept = rows[:1] + [row for row in rows[1:] if int(row[column]) <= step]
+        complete = [row for row in rows[1:] if len(row) == len(rows[0])]
+        kept = rows[:1] + [row for row in complete if int(row[column]) <= step]
         if len(kept) < len(rows):
             partial = self.log_path.with_suffix(".csv.part")
             with open(partial, "w", newline="") as f:
