@@ -77,6 +77,15 @@ def alpha_argument(text):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def writable_output(parser, path, option="--output"):
+    """``path`` checked by :func:`check_writable`, else the command's usage error naming
+    ``option`` (for an output whose default is only known once the arguments are parsed)."""
+    try:
+        return check_writable(path)
+    except OSError as exc:
+        parser.error(f"{option}: {exc}")
+
+
 def check_writable(path, folder=False):
     """``path`` as a :class:`~pathlib.Path` once it is sure that it can be written (atomically:
     a temporary file or folder beside it, then a rename): a file (``folder=True``: a folder) that

@@ -7,7 +7,7 @@ from benchopt import BaseSolver
 
 from benchmark.glue.cache_key import LibraryFingerprint
 from benchmark.glue.runner import prepare_problem
-from benchmark.maths.physics import CUSTOM_KERNEL, check_alpha
+from benchmark.maths.physics import CUSTOM_KERNEL, check_alpha, check_kernel_name
 
 
 class Solver(LibraryFingerprint, BaseSolver):
@@ -16,7 +16,9 @@ class Solver(LibraryFingerprint, BaseSolver):
     parameters = {"device": ["auto"]}
 
     def set_objective(self, y, kernel, alpha, kernel_name=CUSTOM_KERNEL):
-        check_alpha(alpha)  # unused here, but a bad one is an error for every solver
+        # unused here, but bad ones are an error for every solver
+        check_alpha(alpha)
+        check_kernel_name(kernel_name, kernel)
         self.y, self.operator, self.torch_device = prepare_problem(y, kernel, self.device)
 
     def run(self, _):

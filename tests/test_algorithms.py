@@ -111,7 +111,10 @@ def test_pidsplit_normal_equation_solve_inverts_the_operator(small_problem):
 
 
 def test_pidsplit_and_tv_md_reach_the_same_tv_model(small_problem):
-    x_true, y, op = small_problem
+    # an asymmetric kernel, so that an A taken for A^T in either method moves its point
+    x_true, _, _ = small_problem
+    kernel = torch.rand(5, 5, generator=torch.Generator().manual_seed(1))
+    y, op = simulate(x_true, kernel / kernel.sum(), 60.0, seed=1)
     lam = 0.02
     pid = PIDSplitPlus(y, op, lam=lam, gamma=10.0, tol=1e-7, max_iter=1500)
     while pid.stop_reason is None:

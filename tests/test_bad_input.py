@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from benchopt.benchmark import Benchmark
@@ -180,6 +181,24 @@ def test_every_solver_refuses_a_bad_alpha_as_an_error_not_a_skip(problem, solver
             with pytest.raises(ValueError, match=ALPHA_MESSAGE):
                 solver.skip(**given)
         with pytest.raises(ValueError, match=ALPHA_MESSAGE):
+            solver.set_objective(**given)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("sharp", "unknown kernel_name 'sharp'"),
+    ("gaussian", "kernel_name='gaussian' does not match the kernel array"),
+])
+def test_every_solver_refuses_a_kernel_name_that_is_not_its_kernel(problem, solvers, name,
+                                                                    message):
+    """A solver driven by hand checks the name it picks its weights by, as the objective does:
+    the problem's kernel is the 9x9 box."""
+    given = dict(y=problem["y"], kernel=problem["kernel"], kernel_name=name, alpha=60)
+    for cls in solvers.values():
+        solver = cls.get_instance(device="cpu")
+        if hasattr(solver, "skip_reason"):
+            with pytest.raises(ValueError, match=message):
+                solver.skip(**given)
+        with pytest.raises(ValueError, match=message):
             solver.set_objective(**given)
 
 
@@ -414,3 +433,27 @@ def test_a_report_of_missing_results_or_to_an_unwritable_folder_writes_nothing(t
     with pytest.raises(Exception, match="bad.parquet"):
         write_report(tmp_path / "bad.parquet", tmp_path / "new" / "deep" / "report")
     assert tree(tmp_path) == ["a_file", "bad.parquet"], "no folder created, no staging left"
+
+
+def test_a_failed_copy_of_the_downloaded_motion_kernels_leaves_no_file(monkeypatch, tmp_path):
+    """deepinv's download is replaced by a file written in its folder; the copy into the cache
+    fails half-way: nothing is left in the cache, and a later copy that works is read back."""
+    import deepinv.utils.demo  # noqa: PLC0415
+
+    def downloaded(name, data_dir, index, download):
+        np.save(Path(data_dir) / name, np.full((2, 5, 5), 2.0))
+
+    def copy_that_fails(source, target):
+        Path(target).write_bytes(b"half a file")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(physics, "cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(deepinv.utils.demo, "load_degradation", downloaded)
+    with monkeypatch.context() as failing:
+        failing.setattr(physics.shutil, "copyfile", copy_that_fails)
+        with pytest.raises(OSError, match="No space left"):
+            physics.download_levin_npy(1)
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == []
+    kernel = physics.download_levin_npy(1)
+    assert torch.allclose(kernel, torch.full((5, 5), 1 / 25))
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["Levin09.npy"]

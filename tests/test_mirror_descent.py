@@ -10,6 +10,7 @@ from benchmark.maths.mirror import (
     initial_point,
     relative_change,
 )
+from benchmark.maths.physics import simulate
 from benchmark.maths.poisson import bregman_divergence, burg_entropy
 from benchmark.maths.tv import SmoothedTV
 
@@ -83,3 +84,15 @@ def test_relative_change():
     b = a.clone()
     b[1] *= 2
     assert torch.allclose(relative_change(b, a), torch.tensor([0.0, 0.5]))
+
+
+def test_initial_point_is_the_clipped_backprojection(small_problem):
+    # an asymmetric kernel, so that the backprojection A^T y differs from A y; A^T itself is
+    # checked against A by adjointness (tests/test_physics.py)
+    x, _, _ = small_problem
+    kernel = torch.rand(5, 5, generator=torch.Generator().manual_seed(1))
+    y, op = simulate(x, kernel / kernel.sum(), 60.0, seed=1)
+    x0 = initial_point(y, op, lower=1e-3, upper=1.0)
+    assert torch.equal(x0, op.A_adjoint(y).clamp(1e-3, 1.0))
+    assert not torch.allclose(x0, op.A(y).clamp(1e-3, 1.0), atol=1e-3)
+    assert float(x0.min()) >= 1e-3 and float(x0.max()) <= 1.0

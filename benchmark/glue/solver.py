@@ -42,7 +42,7 @@ from benchopt.stopping_criterion import NoCriterion
 
 from benchmark.glue.cache_key import LibraryFingerprint
 from benchmark.glue.runner import prepare_problem, run_iterations
-from benchmark.maths.physics import CUSTOM_KERNEL, check_alpha
+from benchmark.maths.physics import CUSTOM_KERNEL, check_alpha, check_kernel_name
 
 
 class CallbackSolver(LibraryFingerprint, BaseSolver):
@@ -82,13 +82,14 @@ class CallbackSolver(LibraryFingerprint, BaseSolver):
 
     def skip(self, y, kernel, alpha, kernel_name=CUSTOM_KERNEL):
         self.check_parameters()
-        reason = self.skip_reason(check_alpha(alpha), kernel_name)
+        reason = self.skip_reason(check_alpha(alpha), check_kernel_name(kernel_name, kernel))
         return reason is not None, reason
 
     def set_objective(self, y, kernel, alpha, kernel_name=CUSTOM_KERNEL):
         self.check_parameters()
         self.y, self.operator, self.torch_device = prepare_problem(y, kernel, self.device)
-        self.kernel_name, self.alpha = kernel_name, check_alpha(alpha)
+        self.kernel_name = check_kernel_name(kernel_name, kernel)
+        self.alpha = check_alpha(alpha)
         self.prepare()
 
     def run(self, cb):

@@ -80,8 +80,11 @@ def download_levin_npy(index):
             load_degradation("Levin09.npy", data_dir=tmp, index=index, download=True)
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_suffix(".npy.part")
-            shutil.copyfile(Path(tmp) / "Levin09.npy", partial)
-            os.replace(partial, target)
+            try:
+                shutil.copyfile(Path(tmp) / "Levin09.npy", partial)
+                os.replace(partial, target)
+            finally:
+                partial.unlink(missing_ok=True)
     kernel = np.load(target, allow_pickle=True)[index].astype(np.float64)
     return torch.from_numpy(kernel / kernel.sum()).to(torch.float32)
 

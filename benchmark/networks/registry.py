@@ -134,11 +134,12 @@ def load_weights(model, state_dict, path):
     try:
         model.load_state_dict(state_dict)
     except (RuntimeError, TypeError, AttributeError) as exc:
-        reason = str(exc).strip().splitlines()
+        # torch's message: a header line, then one line per kind of mismatch; keep two of those
+        lines = [line.strip().rstrip(".") for line in str(exc).strip().splitlines()]
+        reason = "; ".join(lines[1:3]) if len(lines) > 1 else lines[0]
         raise WeightsError(
             f"Weights file {path} does not hold weights of {type(model).__name__} "
-            f"{getattr(model, 'architecture', '')}: "
-            f"{'; '.join(line.strip().rstrip('.') for line in reason[1:3]) or reason[0]}.") from exc
+            f"{getattr(model, 'architecture', '')}: {reason}.") from exc
     return model
 
 

@@ -23,7 +23,7 @@ from benchmark.device import select_device
 from benchmark.maths.metrics import psnr
 from benchmark.networks.registry import WEIGHTS_DIR, load_weights, run_weights, write_checkpoint
 from benchmark.networks.regularizers import REDPotential
-from benchmark.parameters import check_writable
+from benchmark.parameters import writable_output
 from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
 from benchmark.training.loop import (
     RUNS_DIR,
@@ -83,10 +83,7 @@ def parse_denoiser_arguments(description, run_name, output_name, lr, argv):
                         help="auto (CUDA when torch sees it), cpu, cuda")
     args = parser.parse_args(argv)
     check_schedule_arguments(parser, args)
-    try:
-        check_writable(args.output)
-    except OSError as exc:
-        parser.error(f"--output: {exc}")
+    writable_output(parser, args.output)
     return args
 
 

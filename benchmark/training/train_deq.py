@@ -66,7 +66,7 @@ from benchmark.networks.registry import (
 )
 from benchmark.networks.regularizers import REDPotential
 from benchmark.networks.symmetry import GROUPS, symmetrized
-from benchmark.parameters import alpha_argument, check_writable
+from benchmark.parameters import alpha_argument, writable_output
 from benchmark.training.crops import PatchSampler, cbsd432_split, validation_crops
 from benchmark.training.fixed_point_pool import FixedPointPool
 from benchmark.training.loop import (
@@ -270,10 +270,7 @@ def main(argv=None):
     name = checkpoint_name("red", kernel_tag, args.alpha)
     run_dir = args.run_dir or str(RUNS_DIR / name)
     output = args.output or WEIGHTS_DIR / f"{name}.pt"
-    try:
-        check_writable(output)
-    except OSError as exc:
-        parser.error(f"--output: {exc}")
+    writable_output(parser, output)
     device = select_device(args.device)
     tol = DEFAULT_TOL[args.solver] if args.train_tol is None else args.train_tol
     max_iter = DEFAULT_MAX_ITER[args.solver] if args.train_max_iter is None else args.train_max_iter
