@@ -7,13 +7,14 @@ import torch
 from benchmark.algorithms.composite import CompositeObjective
 from benchmark.algorithms.deqmd import make_solver, paper_iteration
 from benchmark.algorithms.equilibrium import (
+    BlurMetric,
     ProjectedLBFGS,
     fixed_point_residual,
 )
 from benchmark.maths.mirror import initial_point
-from benchmark.maths.physics import simulate
+from benchmark.maths.physics import blur_operator, simulate, uniform_kernel
 from benchmark.maths.poisson import EPS
-from benchmark.maths.tv import SmoothedTV
+from benchmark.maths.tv import SmoothedTV, tv_smooth
 from benchmark.networks.regularizers import REDPotential
 
 
@@ -137,3 +138,77 @@ def test_bad_parameters_are_named(small_problem, tiny_red):
         paper_iteration(potential, initial_point(y, op), max_iter=0)
     with pytest.raises(ValueError, match="memory must be >= 1"):
         ProjectedLBFGS(potential, initial_point(y, op), memory=0)
+    with pytest.raises(ValueError, match="stall_window must be >= 1"):
+        ProjectedLBFGS(potential, initial_point(y, op), stall_window=0)
+    with pytest.raises(ValueError, match="mu must be > 0"):
+        BlurMetric(op, y.shape[1:], mu=0.0)
+
+
+def test_blur_metric_is_the_normalised_inverse_of_the_shifted_kernel_spectrum():
+    # P v = F^-1[ c / (|k^|^2 + mu) F v ], c: mean of the transfer function 1; an asymmetric
+    # kernel and an odd width (rfft2 keeps half of the columns), recomputed with the full FFT
+    generator = torch.Generator().manual_seed(0)
+    kernel = torch.rand(5, 4, generator=generator)
+    kernel = kernel / kernel.sum()
+    shape = (3, 12, 13)
+    metric = BlurMetric(blur_operator(kernel, shape), shape, torch.float64, mu=0.1)
+    padded = torch.zeros(12, 13, dtype=torch.float64)
+    padded[:5, :4] = kernel
+    inverse = 1.0 / (torch.fft.fft2(padded).abs() ** 2 + 0.1)
+    transfer = inverse / inverse.mean()
+    v, u = torch.randn(2, 2, *shape, dtype=torch.float64, generator=generator)
+    expected = torch.fft.ifft2(torch.fft.fft2(v) * transfer).real
+    assert torch.allclose(metric(v), expected, rtol=1e-5, atol=1e-6)
+    # symmetric positive definite: <u, P v> = <P u, v>, <v, P v> >= min(transfer) |v|^2 > 0
+    assert torch.allclose((u * metric(v)).sum(), (metric(u) * v).sum(), rtol=1e-5)
+    assert float((v * metric(v)).sum()) >= 0.999 * float(transfer.min() * (v * v).sum()) > 0
+
+
+def ill_conditioned_problem(alpha):
+    """A 9x9 box blur of a blocky image at a high photon count, with a weak smoothed TV: the
+    frequencies that the blur nearly removes are left with little curvature (float64)."""
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(1, 3, 16, 16, generator=generator)
+    x = torch.nn.functional.interpolate(x, size=(32, 32), mode="nearest").clamp(0.05, 0.95)
+    y, op = simulate(x, uniform_kernel(9), alpha, seed=1)
+    return y.double(), op, SmoothedTV(0.0005, 0.02)
+
+
+def autograd_tv_gradient(y, op, tv, x):
+    """grad (KL(y, Ax) + w TV_eps(x)) by autograd, independent of the solvers' gradients."""
+    x = x.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        Ax = op.A(x)
+        kl = (torch.xlogy(y, y) - torch.xlogy(y, Ax + EPS) + Ax - y).sum()
+        (grad,) = torch.autograd.grad(kl + tv.weight * tv_smooth(x, tv.smoothing).sum(), x)
+    return grad
+
+
+def test_a_stalled_image_switches_to_the_blur_metric_and_reaches_the_same_equilibrium_sooner():
+    y, op, tv = ill_conditioned_problem(alpha=1000.0)
+    x0 = initial_point(y, op).double()
+    objective = CompositeObjective(y, op, tv)
+    plain = ProjectedLBFGS(objective, x0, tol=1e-9, max_iter=3000, stall_window=None).run()
+    switched = ProjectedLBFGS(objective, x0, tol=1e-9, max_iter=3000, stall_window=20).run()
+    assert plain.converged.all() and switched.converged.all()
+    for result in (plain, switched):
+        grad = autograd_tv_gradient(y, op, tv, result.x)
+        mapped = mirror_map(result.x, grad, 0.25)
+        residual = (mapped - result.x).norm() / mapped.norm()
+        assert float(residual) < 1.5e-9
+    assert float((switched.x - plain.x).norm() / plain.x.norm()) < 1e-5
+    assert int(switched.evaluations[0]) < 0.75 * int(plain.evaluations[0])
+
+
+def test_an_image_whose_residual_keeps_halving_takes_the_same_iterates(small_problem):
+    # the switch only changes the start of the two-loop recursion after a stall: the iterates of
+    # a run that never stalls (a mild Gaussian blur) are those of the solver without the switch,
+    # to the bit
+    _, y, op = small_problem
+    x0 = initial_point(y, op)
+    objective = CompositeObjective(y, op, SmoothedTV(0.02, 0.1))
+    runs = [ProjectedLBFGS(objective, x0, tol=1e-6, max_iter=3000, stall_window=window).run()
+            for window in (None, 10)]
+    assert runs[0].converged.all()
+    assert torch.equal(runs[0].x, runs[1].x)
+    assert torch.equal(runs[0].evaluations, runs[1].evaluations)
