@@ -18,7 +18,7 @@ class Solver(LibraryFingerprint, BaseSolver):
     def set_objective(self, y, kernel, alpha, kernel_name=CUSTOM_KERNEL):
         # unused here, but bad ones are an error for every solver
         check_alpha(alpha)
-        check_kernel_name(kernel_name, kernel)
+        check_kernel_name(kernel_name)
         self.y, self.operator, self.torch_device = prepare_problem(y, kernel, self.device)
 
     def run(self, _):

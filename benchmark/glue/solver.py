@@ -82,13 +82,13 @@ class CallbackSolver(LibraryFingerprint, BaseSolver):
 
     def skip(self, y, kernel, alpha, kernel_name=CUSTOM_KERNEL):
         self.check_parameters()
-        reason = self.skip_reason(check_alpha(alpha), check_kernel_name(kernel_name, kernel))
+        reason = self.skip_reason(check_alpha(alpha), check_kernel_name(kernel_name))
         return reason is not None, reason
 
     def set_objective(self, y, kernel, alpha, kernel_name=CUSTOM_KERNEL):
         self.check_parameters()
         self.y, self.operator, self.torch_device = prepare_problem(y, kernel, self.device)
-        self.kernel_name = check_kernel_name(kernel_name, kernel)
+        self.kernel_name = check_kernel_name(kernel_name)
         self.alpha = check_alpha(alpha)
         self.prepare()
 
