@@ -144,10 +144,14 @@ class BlurMetric:
             raise ValueError(f"The blur metric's mu must be > 0, got {mu}.")
         impulse = torch.zeros((1,) + tuple(shape), dtype=dtype, device=device)
         impulse[..., 0, 0] = 1.0
-        spectrum = torch.fft.fft2(operator.A_adjoint(operator.A(impulse))).real.clamp(min=0.0)
+        spectrum = torch.fft.rfft2(operator.A_adjoint(operator.A(impulse))).real.clamp(min=0.0)
         inverse = 1.0 / (spectrum.double() + mu)
-        # normalised on the full frequency grid; rfft2 keeps its columns 0 .. W // 2
-        self.transfer = (inverse / inverse.mean())[..., :shape[-1] // 2 + 1].to(dtype)
+        # the mean over the full frequency grid: rfft2 keeps columns 0 .. W//2; the others are
+        # the mirror images of columns 1 .. (W-1)//2
+        width = shape[-1]
+        mirrored = inverse[..., 1:(width - 1) // 2 + 1]
+        mean = (inverse.sum() + mirrored.sum()) / (inverse[..., 0].numel() * width)
+        self.transfer = (inverse / mean).to(dtype)
 
     def __call__(self, v):
         r""":math:`P v` for a batch ``v`` of shape ``(B, C, H, W)``."""
