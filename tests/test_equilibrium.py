@@ -1,6 +1,8 @@
 """Fixed-point solvers of DEQ-MD: the residual, the equilibrium, agreement with the paper's
 iteration on a convex problem, the cap, per-image independence and monotone decrease."""
 
+import re
+
 import pytest
 import torch
 
@@ -188,9 +190,14 @@ def test_a_stalled_image_switches_to_the_blur_metric_and_reaches_the_same_equili
     y, op, tv = ill_conditioned_problem(alpha=1000.0)
     x0 = initial_point(y, op).double()
     objective = CompositeObjective(y, op, tv)
-    plain = ProjectedLBFGS(objective, x0, tol=1e-9, max_iter=3000, stall_window=None).run()
-    switched = ProjectedLBFGS(objective, x0, tol=1e-9, max_iter=3000, stall_window=20).run()
+    solvers = [ProjectedLBFGS(objective, x0, tol=1e-9, max_iter=3000, stall_window=window)
+               for window in (None, 20)]
+    plain, switched = (solver.run() for solver in solvers)
     assert plain.converged.all() and switched.converged.all()
+    # the stop reason says when the image switched: after a full window, before the end
+    assert "blur metric" not in solvers[0].stop_reason
+    at = re.search(r"switched to the blur metric: image 0 at (\d+)$", solvers[1].stop_reason)
+    assert at is not None and 20 <= int(at.group(1)) < switched.iterations
     for result in (plain, switched):
         grad = autograd_tv_gradient(y, op, tv, result.x)
         mapped = mirror_map(result.x, grad, 0.25)

@@ -4,6 +4,7 @@ import csv
 import hashlib
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -103,13 +104,20 @@ def test_a_run_killed_between_two_saves_resumes_without_logging_a_step_twice(tmp
     assert torch.allclose(trained_in_one_go(tmp_path / "straight", 5).weight, resumed.weight)
 
 
-def test_a_row_cut_short_by_a_kill_is_dropped_on_resume(tmp_path):
+def test_a_kill_while_a_row_is_logged_leaves_the_log_whole(tmp_path, monkeypatch):
     run = ResumableRun(tmp_path)
     for step in (1, 2, 3):
         run.log({"step": step, "loss": 0.5 / step, "val_psnr": ""})
-    with open(run.log_path, "a") as f:
-        f.write("1")  # step 10's row, killed after its first character
-    run.forget_log_after(3)
+    before = run.log_path.read_bytes()
+
+    def killed(self, target):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "replace", killed)
+        with pytest.raises(KeyboardInterrupt):
+            run.log({"step": 4, "loss": 0.125, "val_psnr": 30.0})
+    assert run.log_path.read_bytes() == before
     run.log({"step": 4, "loss": 0.125, "val_psnr": 30.0})
     with open(run.log_path, newline="") as f:
         rows = list(csv.reader(f))

@@ -295,6 +295,15 @@ class ProjectedLBFGS(IterativeSolver):
         self.x[index], self.value[index], self.grad[index] = new_x, new_value, new_grad
         return residual
 
+    def step(self):
+        """One iteration (:meth:`IterativeSolver.step`); once the run ends, its stop reason also
+        names the images that switched to the blur metric and the iteration each switched at."""
+        super().step()
+        switched = (self.metric_from >= 0).nonzero().flatten().tolist()
+        if self.stop_reason is not None and switched:
+            at = ", ".join(f"image {i} at {int(self.metric_from[i])}" for i in switched)
+            self.stop_reason += f"; switched to the blur metric: {at}"
+
     def _switch_if_stalled(self, index, residual, shape):
         """Marks the images ``index`` whose residual has not halved in ``stall_window``
         iterations as switched to the blur metric (built at the first switch); returns the mask

@@ -72,35 +72,36 @@ class ResumableRun:
 
     def log(self, row):
         """Append ``row`` to ``metrics.csv``; the columns are those of the file's header (the
-        row's keys when the file is new)."""
-        if self.log_path.is_file():
-            with open(self.log_path, newline="") as f:
-                fieldnames = next(csv.reader(f))
-        else:
-            fieldnames = list(row)
-        new = not self.log_path.is_file()
-        with open(self.log_path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fieldnames, extrasaction="ignore")
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+        row's keys when the file is new). The file is replaced whole, so a run killed while it
+        logs leaves it with or without the row, never with part of it."""
+        rows = self._rows()
+        fieldnames = rows[0] if rows else list(row)
+        self._write([fieldnames] + rows[1:] + [[row.get(name, "") for name in fieldnames]])
 
     def forget_log_after(self, step):
         """Drop the rows of ``metrics.csv`` logged after step ``step``: a run stopped between two
-        saves logged steps that its resume trains again, and a run killed while it appended a row
-        left that row incomplete (fewer fields than the header, or none after a cut line end)."""
-        if not self.log_path.is_file():
+        saves logged steps that its resume trains again."""
+        rows = self._rows()
+        if not rows:
             return
-        with open(self.log_path, newline="") as f:
-            rows = list(csv.reader(f))
         column = rows[0].index("step")
-        complete = [row for row in rows[1:] if len(row) == len(rows[0])]
-        kept = rows[:1] + [row for row in complete if int(row[column]) <= step]
+        kept = rows[:1] + [row for row in rows[1:] if int(row[column]) <= step]
         if len(kept) < len(rows):
-            partial = self.log_path.with_suffix(".csv.part")
-            with open(partial, "w", newline="") as f:
-                csv.writer(f).writerows(kept)
-            partial.replace(self.log_path)
+            self._write(kept)
+
+    def _rows(self):
+        """The rows of ``metrics.csv``, its header first (``[]`` when there is no file)."""
+        if not self.log_path.is_file():
+            return []
+        with open(self.log_path, newline="") as f:
+            return list(csv.reader(f))
+
+    def _write(self, rows):
+        """``metrics.csv`` replaced by ``rows`` through a temporary file beside it."""
+        partial = self.log_path.with_suffix(".csv.part")
+        with open(partial, "w", newline="") as f:
+            csv.writer(f).writerows(rows)
+        partial.replace(self.log_path)
 
     def validated_at(self, step):
         """Whether the last row of ``metrics.csv`` (the latest step trained) is step ``step``
