@@ -257,8 +257,9 @@ def metric_table(final, settings, metric):
 def runs_table(final, settings):
     """Markdown table of iterations and wall time (seconds) per solver and setting; a run cut
     short by benchopt says so in its cell."""
-    lines = ["Iterations are benchopt's `stop_val` of the last record: a callback solver's final "
-             "record comes one count after its last step, so a cap of N iterations reads N + 1. "
+    lines = ["Iterations are benchopt's `stop_val` of the last record: the solver's "
+             "iterations, or one more where benchopt logs its final record one count after the "
+             "last step; a cap of N iterations reads N + 1. "
              "Time is benchopt's solver timer (the evaluation of metrics excluded).", "",
              "| solver | " + " | ".join(settings) + " |", "|" + " --- |" * (len(settings) + 1)]
     for solver, part in final.groupby("solver", sort=False):
