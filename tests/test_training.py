@@ -118,6 +118,7 @@ def test_a_kill_while_a_row_is_logged_leaves_the_log_whole(tmp_path, monkeypatch
         with pytest.raises(KeyboardInterrupt):
             run.log({"step": 4, "loss": 0.125, "val_psnr": 30.0})
     assert run.log_path.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["metrics.csv"]
     run.log({"step": 4, "loss": 0.125, "val_psnr": 30.0})
     with open(run.log_path, newline="") as f:
         rows = list(csv.reader(f))

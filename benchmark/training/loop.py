@@ -97,11 +97,16 @@ class ResumableRun:
             return list(csv.reader(f))
 
     def _write(self, rows):
-        """``metrics.csv`` replaced by ``rows`` through a temporary file beside it."""
+        """``metrics.csv`` replaced by ``rows`` through a temporary file beside it, which a
+        failed or interrupted write removes."""
         partial = self.log_path.with_suffix(".csv.part")
-        with open(partial, "w", newline="") as f:
-            csv.writer(f).writerows(rows)
-        partial.replace(self.log_path)
+        try:
+            with open(partial, "w", newline="") as f:
+                csv.writer(f).writerows(rows)
+            partial.replace(self.log_path)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
 
     def validated_at(self, step):
         """Whether the last row of ``metrics.csv`` (the latest step trained) is step ``step``
