@@ -299,8 +299,10 @@ class ProjectedLBFGS(IterativeSolver):
         """One iteration (:meth:`IterativeSolver.step`); once the run ends, its stop reason also
         names the images that switched to the blur metric and the iteration each switched at."""
         super().step()
+        if self.stop_reason is None:
+            return
         switched = (self.metric_from >= 0).nonzero().flatten().tolist()
-        if self.stop_reason is not None and switched:
+        if switched:
             at = ", ".join(f"image {i} at {int(self.metric_from[i])}" for i in switched)
             self.stop_reason += f"; switched to the blur metric: {at}"
 
