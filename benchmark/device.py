@@ -3,6 +3,7 @@
 import ctypes
 import ctypes.util
 import time
+import warnings
 
 import torch
 
@@ -17,6 +18,11 @@ def select_device(requested="auto"):
     On CUDA, convolutions and matrix products run in full float32: cuDNN's default TF32 keeps 10
     mantissa bits, about 1e-3 relative error on the network's gradient, far above the fixed-point
     residual (1e-5) that DEQ-MD's equilibrium solver must resolve.
+
+    On a CPU, glibc's malloc keeps the memory torch frees (:func:`keep_freed_cpu_memory`, unless
+    ``POISSON_DEBLUR_KEEP_CPU_MEMORY=0``) and subnormal floats are flushed to 0
+    (:func:`flush_denormals`, unless ``POISSON_DEBLUR_FLUSH_DENORMALS=0``), with a RuntimeWarning
+    when some of torch's threads still keep them.
     """
     if isinstance(requested, torch.device):
         requested = str(requested)
@@ -29,8 +35,11 @@ def select_device(requested="auto"):
     if device.type == "cuda":
         torch.backends.cudnn.allow_tf32 = False
         torch.backends.cuda.matmul.allow_tf32 = False
-    elif cpu_memory_kept():
-        keep_freed_cpu_memory()
+    else:
+        if cpu_memory_kept():
+            keep_freed_cpu_memory()
+        if denormals_flushed_by_default() and flush_denormals() and subnormals_survive():
+            warnings.warn(LATE_FLUSH, RuntimeWarning, stacklevel=2)
     return device
 
 
@@ -43,6 +52,56 @@ def cpu_memory_kept():
     """Whether :func:`select_device` applies :func:`keep_freed_cpu_memory` on a CPU: the
     :func:`~benchmark.environment.switch` ``POISSON_DEBLUR_KEEP_CPU_MEMORY``, on by default."""
     return switch(ENV_KEEP_CPU_MEMORY, default=True)
+
+
+# "0" leaves subnormal floats as they are on a CPU; "1", the default, flushes them to 0.
+ENV_FLUSH_DENORMALS = "POISSON_DEBLUR_FLUSH_DENORMALS"
+
+LATE_FLUSH = ("some of torch's CPU threads keep subnormal floats: they were started before "
+              "subnormals were flushed, by parallel torch code run before `benchmark` was "
+              "imported. The networks may run several times slower on this CPU (the results do "
+              "not change); import `benchmark` before running torch code, or set "
+              f"{ENV_FLUSH_DENORMALS}=0 to silence this.")
+
+
+def denormals_flushed_by_default():
+    """Whether ``import benchmark`` and :func:`select_device` flush subnormal floats on a CPU
+    (:func:`flush_denormals`): the :func:`~benchmark.environment.switch`
+    ``POISSON_DEBLUR_FLUSH_DENORMALS``, on by default."""
+    return switch(ENV_FLUSH_DENORMALS, default=True)
+
+
+def flush_denormals():
+    """Make this thread's CPU arithmetic read and write subnormal floats as 0 (flush-to-zero and
+    denormals-are-zero, ``torch.set_flush_denormal``).
+
+    The RED potential's Softplus(100) writes :math:`e^{100 t}` for its negative pre-activations,
+    subnormal in float32 (below :math:`2^{-126}`) for :math:`t` from about -0.87 to -1.03, and its
+    gradients and second derivatives multiply such numbers again. x86 CPUs handle a subnormal
+    operand or result by a microcode assist of about a hundred cycles: on the Intel Xeon of
+    results/protocol.md ("Subnormal floats") a training step of the network took 12 times longer,
+    its gradient 5 times, than with subnormals flushed (``scripts/bench_cpu_settings.py --setting
+    denormals``). What is flushed is below :math:`10^{-38}`: the results do not change.
+
+    The mode belongs to a thread, and a thread starts with its creator's: torch's OpenMP workers,
+    started by the first parallel operation of the process, take it only when it was set before.
+    ``import benchmark`` therefore calls this function first; :func:`select_device` calls it again
+    and warns when :func:`subnormals_survive`. Returns ``False`` where the CPU has no such mode.
+    """
+    return torch.set_flush_denormal(True)
+
+
+# 2**-100 * 2**-30 = 2**-130 is subnormal in float32 (smallest normal number: 2**-126)
+TINY, TINIER = 2.0**-100, 2.0**-30
+# elements per thread of the probe: twice torch's grain size, so that every thread takes a share
+PROBE_PER_THREAD = 2 * 32768
+
+
+def subnormals_survive():
+    """Whether a product of normal floats that is subnormal comes out nonzero in one of torch's CPU
+    threads: a float32 tensor of :data:`PROBE_PER_THREAD` elements per thread times a scalar."""
+    tiny = torch.full((PROBE_PER_THREAD * torch.get_num_threads(),), TINY)
+    return bool((tiny * TINIER).ne(0).any())
 
 
 # glibc's mallopt parameters (malloc.h)
@@ -59,7 +118,7 @@ def keep_freed_cpu_memory():
     system above 128 KiB: every call of the network then pays again for the page faults of its
     activations (64 channels per pixel: 50 MB per layer for three 256x256 images). With ``mmap``
     off (``M_MMAP_MAX = 0``) and the heap never trimmed (``M_TRIM_THRESHOLD`` at its maximum), the
-    freed blocks are reused; the process keeps its peak memory. ``scripts/bench_cpu_memory.py``
+    freed blocks are reused; the process keeps its peak memory. ``scripts/bench_cpu_settings.py``
     measures the time and the peak memory with and without it. PyTorch's CPU performance guide
     gives the same cause for preferring a caching allocator (jemalloc, TCMalloc).
 

@@ -1,8 +1,9 @@
 """On/off switches read from environment variables, with one spelling for all of them.
 
-``POISSON_DEBLUR_OFFLINE``, ``POISSON_DEBLUR_REQUIRE_DATA`` and ``POISSON_DEBLUR_KEEP_CPU_MEMORY``
-are switches. Any other value is refused by name rather than silently read as "off": a
-misspelled ``POISSON_DEBLUR_OFFLINE=ture`` would otherwise try to download.
+``POISSON_DEBLUR_OFFLINE``, ``POISSON_DEBLUR_REQUIRE_DATA``, ``POISSON_DEBLUR_KEEP_CPU_MEMORY`` and
+``POISSON_DEBLUR_FLUSH_DENORMALS`` are switches. Any other value is refused by name rather than
+silently read as "off": a misspelled ``POISSON_DEBLUR_OFFLINE=ture`` would otherwise try to
+download.
 """
 
 import os

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import real_data
 
 from benchmark.data.images import smooth_random_images
@@ -112,10 +113,17 @@ def test_more_cg_steps_bring_the_implicit_gradient_to_its_reference_and_jfb_stay
     assert jfb[0] < 0.99, out
 
 
-def test_the_cpu_memory_benchmark_prints_a_ratio_per_case_and_each_setting_s_peak_memory():
-    out = run_script("bench_cpu_memory.py", "--scale", "8", "--repeats", "1")
-    assert len(numbers_after("ratio", out)) == 5 and positive_numbers(numbers_after("ratio", out))
-    peaks = [float(m) for m in re.findall(r"peak memory, [a-z ]+: (\d+) MB", out)]
+@pytest.mark.parametrize("setting", ["memory", "denormals"])
+def test_the_cpu_settings_benchmark_prints_a_ratio_and_a_difference_per_case(setting):
+    """Each arm's worker checks that its process is in the state the arm names (it exits
+    otherwise); the outputs of the two arms are the same computation, equal to float32 rounding."""
+    out = run_script("bench_cpu_settings.py", "--setting", setting, "--scale", "8", "--repeats",
+                     "1")
+    ratios = numbers_after("ratio", out)
+    assert len(ratios) == 5 and positive_numbers(ratios), out
+    differences = [float(d) for d in re.findall(r"largest output difference (\S+)", out)]
+    assert len(differences) == 5 and all(0 <= d < 1e-4 for d in differences), out
+    peaks = [float(m) for m in re.findall(r"peak memory, (?:off|on): (\d+) MB", out)]
     assert len(peaks) == 2 and positive_numbers(peaks), out
 
 

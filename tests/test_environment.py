@@ -3,13 +3,19 @@
 import pytest
 
 from benchmark.data.paths import ENV_OFFLINE, ENV_REQUIRE_DATA, data_required, download_allowed
-from benchmark.device import ENV_KEEP_CPU_MEMORY, cpu_memory_kept
+from benchmark.device import (
+    ENV_FLUSH_DENORMALS,
+    ENV_KEEP_CPU_MEMORY,
+    cpu_memory_kept,
+    denormals_flushed_by_default,
+)
 
 # (variable, what reads it, what it returns when the switch is on)
 SWITCHES = [
     (ENV_OFFLINE, download_allowed, False),
     (ENV_REQUIRE_DATA, data_required, True),
     (ENV_KEEP_CPU_MEMORY, cpu_memory_kept, True),
+    (ENV_FLUSH_DENORMALS, denormals_flushed_by_default, True),
 ]
 
 
@@ -27,6 +33,7 @@ def test_every_switch_takes_the_same_values(monkeypatch, name, read, when_on):
     (ENV_OFFLINE, download_allowed, True),
     (ENV_REQUIRE_DATA, data_required, False),
     (ENV_KEEP_CPU_MEMORY, cpu_memory_kept, True),
+    (ENV_FLUSH_DENORMALS, denormals_flushed_by_default, True),
 ])
 def test_an_unset_or_empty_switch_is_its_default(monkeypatch, name, read, default):
     monkeypatch.delenv(name, raising=False)
