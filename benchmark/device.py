@@ -79,10 +79,11 @@ def flush_denormals():
     subnormal in float32 (below :math:`2^{-126}`) for :math:`t` from about -0.87 to -1.03, and its
     gradients and second derivatives multiply such numbers again. x86 CPUs handle a subnormal
     operand or result by a microcode assist of about a hundred cycles: on the Intel Xeon of
-    results/protocol.md ("Subnormal floats") a training step of the network took 12 times longer,
-    its gradient 5 times, than with subnormals flushed (``scripts/bench_cpu_settings.py --setting
-    denormals``). What is flushed is below :math:`10^{-38}`: outputs agree to that level, and PSNR
-    and SSIM do not change (a path to an equilibrium can part by rounding, as between two CPUs).
+    results/protocol.md ("Subnormal floats") a training step of the network took 11 times longer,
+    its gradient on three 256x256 images 8 times, than with subnormals flushed
+    (``scripts/bench_cpu_settings.py --setting denormals``). What is flushed is below
+    :math:`10^{-38}`: outputs agree to that level, and PSNR and SSIM do not change (a path to an
+    equilibrium can part by rounding, as between two CPUs).
 
     The mode belongs to a thread, and a thread starts with its creator's: torch's OpenMP workers,
     started by the first parallel operation of the process, take it only when it was set before.
